@@ -1,0 +1,109 @@
+"""Argument checks shared across tfvidgen.
+
+Every check raises `ValueError` (or `TypeError` for a wrong type) with a message
+that names the argument, the expected value and the value received, so a bad
+call fails at the call site instead of deep inside a TensorFlow graph.
+"""
+
+import numbers
+
+
+def positive_int(name, value):
+    """Returns `value` as an int, or raises if it is not an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"`{name}` must be a positive integer. Received: {name}={value!r} "
+            f"of type {type(value).__name__}"
+        )
+    if value < 1:
+        raise ValueError(
+            f"`{name}` must be a positive integer (>= 1). Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def non_negative_int(name, value):
+    """Returns `value` as an int, or raises if it is not an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"`{name}` must be a non-negative integer. Received: {name}={value!r} "
+            f"of type {type(value).__name__}"
+        )
+    if value < 0:
+        raise ValueError(
+            f"`{name}` must be a non-negative integer (>= 0). Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def positive_float(name, value):
+    """Returns `value` as a float, or raises if it is not a number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a positive number. Received: {name}={value!r}")
+    if not value > 0:
+        raise ValueError(f"`{name}` must be a positive number (> 0). Received: {name}={value!r}")
+    return float(value)
+
+
+def probability(name, value):
+    """Returns `value` as a float, or raises if it is not in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a number in [0, 1]. Received: {name}={value!r}")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={value!r}")
+    return float(value)
+
+
+def one_of(name, value, choices):
+    """Returns `value` if it is one of `choices`, else raises `ValueError`."""
+    if value not in choices:
+        expected = ", ".join(repr(choice) for choice in choices)
+        raise ValueError(f"`{name}` must be one of {expected}. Received: {name}={value!r}")
+    return value
+
+
+def channels(name, value):
+    """Returns `value` if it is 1 (grayscale) or 3 (RGB), else raises."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value not in (1, 3):
+        raise ValueError(
+            f"`{name}` must be 1 (grayscale) or 3 (RGB). Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def frame_size(name, value):
+    """Returns `(height, width)` from an int or a pair of positive ints."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        size = (value, value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        size = tuple(value)
+    else:
+        raise ValueError(
+            f"`{name}` must be an int or a (height, width) pair of positive ints. "
+            f"Received: {name}={value!r}"
+        )
+    for dimension in size:
+        if isinstance(dimension, bool) or not isinstance(dimension, numbers.Integral) or dimension < 1:
+            raise ValueError(
+                f"`{name}` must be an int or a (height, width) pair of positive ints. "
+                f"Received: {name}={value!r}"
+            )
+    return int(size[0]), int(size[1])
+
+
+def int_list(name, value, length=None):
+    """Returns `value` as a list of positive ints (an int is repeated `length` times)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if length is None:
+            return [positive_int(name, value)]
+        return [positive_int(name, value)] * length
+    if not isinstance(value, (tuple, list)) or not value:
+        raise ValueError(
+            f"`{name}` must be a positive int or a non-empty list of positive ints. "
+            f"Received: {name}={value!r}"
+        )
+    if length is not None and len(value) != length:
+        raise ValueError(
+            f"`{name}` must have {length} entries (one per layer). Received: {name}={value!r}"
+        )
+    return [positive_int(f"{name}[{index}]", item) for index, item in enumerate(value)]
