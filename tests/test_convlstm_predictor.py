@@ -1,0 +1,143 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import harness
+from tfvidgen import schedules
+from tfvidgen.metrics import evaluate_predictions
+from tfvidgen.models import ConvLSTMPredictor
+
+
+@pytest.fixture
+def model():
+    keras.utils.set_random_seed(1)
+    model = ConvLSTMPredictor.from_preset("tiny")
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    return model
+
+
+def _frames(batch=2, frames=5, seed=0):
+    return np.random.default_rng(seed).random((batch, frames, 16, 16, 1)).astype("float32")
+
+
+def test_presets_build_with_expected_sizes():
+    assert ConvLSTMPredictor.from_preset("tiny").count_params() == 8164
+    cpu_small = ConvLSTMPredictor.from_preset("cpu_small")
+    assert cpu_small.frame_shape == (64, 64, 1) and cpu_small.patch_size == 4
+    openstl = ConvLSTMPredictor.from_preset("openstl_convlstm_s")
+    assert openstl.filters == [128] * 4 and openstl.kernel_sizes == [5] * 4
+    assert isinstance(openstl.teacher_forcing, schedules.LinearSchedule)
+    # 4 ConvLSTM layers (5x5, 128 filters, 16 input channels for the first) + a 1x1 head.
+    layer_params = lambda inputs: 25 * (inputs + 128) * 512 + 512  # noqa: E731
+    assert openstl.count_params() == layer_params(16) + 3 * layer_params(128) + 128 * 16 + 16
+    overridden = ConvLSTMPredictor.from_preset("tiny", filters=(4,))
+    assert overridden.filters == [4]
+    with pytest.raises(ValueError, match="Unknown ConvLSTMPredictor preset `name='huge'`"):
+        ConvLSTMPredictor.from_preset("huge")
+
+
+def test_config_round_trip_with_schedule():
+    model = ConvLSTMPredictor.from_preset("tiny", teacher_forcing=schedules.InverseSigmoidSchedule(k=10.0))
+    restored = harness.assert_config_round_trip(model)
+    assert float(restored.teacher_forcing(100)) == pytest.approx(float(model.teacher_forcing(100)))
+
+
+def test_causal_prediction_of_frame_t_plus_1_ignores_later_frames(model):
+    frames = _frames(frames=6)
+    changed = frames.copy()
+    changed[:, 3] = 1.0 - changed[:, 3]  # Change input frame t + 1 = 3.
+    before, after = model(frames).numpy(), model(changed).numpy()
+    # Outputs 0..2 predict frames 1..3 from frames <= 2: unchanged.
+    np.testing.assert_array_equal(before[:, :3], after[:, :3])
+    # Output 3 (the prediction of frame 4) sees frame 3, so it must change.
+    assert np.abs(before[:, 3] - after[:, 3]).max() > 1e-4
+
+
+def test_step_by_step_unroll_equals_the_functional_pass(model):
+    frames = tf.constant(_frames())
+    np.testing.assert_allclose(model._unroll(frames, 5, 5).numpy(), model(frames).numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("horizon", [0, 1, 2, 9])
+def test_rollout_shapes(model, horizon):
+    assert model.predict_future(_frames(frames=3), horizon).shape == (2, horizon, 16, 16, 1)
+
+
+def test_rollout_feeds_predictions_back(model):
+    context = _frames(frames=3)
+    future = model.predict_future(context, 3).numpy()
+    # Frame 1 of the rollout is the functional prediction after the context.
+    np.testing.assert_allclose(future[:, 0], model(context).numpy()[:, -1], atol=1e-6)
+    # Frame 2 is the prediction after the context followed by rollout frame 1.
+    extended = np.concatenate([context, future[:, :1]], axis=1)
+    np.testing.assert_allclose(future[:, 1], model(extended).numpy()[:, -1], atol=1e-5)
+    # Any context length works with the same traced function.
+    assert model.predict_future(_frames(frames=1), 2).shape == (2, 2, 16, 16, 1)
+
+
+def test_scheduled_sampling_mask_switches_between_truth_and_predictions(model):
+    clip = tf.constant(_frames(frames=6))
+    all_truth = model._unroll(clip, 2, 5, truth_mask=tf.ones((2, 3), bool)).numpy()
+    np.testing.assert_allclose(all_truth, model(clip[:, :-1]).numpy(), atol=1e-6)
+    free_running = model._unroll(clip, 2, 5, truth_mask=tf.zeros((2, 3), bool)).numpy()
+    np.testing.assert_allclose(free_running[:, 1:], model.predict_future(clip[:, :2], 4).numpy(), atol=1e-6)
+
+
+def test_fit_lowers_the_loss_teacher_forced(model):
+    harness.fit_and_check_loss_falls(model, harness.tiny_pairs(), epochs=5, factor=0.85)
+
+
+def test_fit_lowers_the_loss_with_scheduled_sampling():
+    keras.utils.set_random_seed(2)
+    model = ConvLSTMPredictor.from_preset("tiny", teacher_forcing=schedules.LinearSchedule(1.0, 0.0, steps=8), seed=3)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    harness.fit_and_check_loss_falls(model, harness.tiny_pairs(), epochs=5, factor=0.85)
+    assert float(model.teacher_forcing(model.optimizer.iterations)) == 0.0
+
+
+def test_fit_on_whole_clips_uses_context_frames(model):
+    history = model.fit(harness.tiny_clips(), epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][0]) and "frame_mse" in history
+
+
+def test_evaluate_scores_the_rollout(model):
+    pairs = harness.tiny_pairs(num_clips=8)
+    scores = model.evaluate(pairs, return_dict=True, verbose=0)
+    reference = evaluate_predictions(model.predict_future, pairs, baselines=False)["model"]
+    assert scores["frame_mse"] == pytest.approx(reference["mse"], rel=1e-4)
+    assert scores["ssim"] == pytest.approx(reference["ssim"], rel=1e-3)
+    assert scores["loss"] == pytest.approx(reference["mse"] / 256, rel=1e-4)  # MSE loss = mean, not sum.
+
+
+def test_keras_round_trip_keeps_outputs_and_optimizer_state(model, tmp_path):
+    model.fit(harness.tiny_pairs(num_clips=8), epochs=1, verbose=0)
+    context = _frames(frames=3)
+    restored = harness.assert_keras_round_trip(model, lambda m: m.predict_future(context, 4), tmp_path)
+    assert int(restored.optimizer.iterations) == 2
+    harness.assert_predict_on_dataset(
+        restored, tf.data.Dataset.from_tensor_slices(_frames(4, 3)).batch(2), (4, 3, 16, 16, 1)
+    )
+
+
+@pytest.mark.parametrize("loss", ["bce", "l1_l2"])
+def test_selectable_losses_train(loss):
+    keras.utils.set_random_seed(0)
+    model = ConvLSTMPredictor.from_preset("tiny")
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=loss)
+    harness.fit_and_check_loss_falls(model, harness.tiny_pairs(), epochs=4, factor=0.95)
+
+
+def test_bad_arguments_and_inputs(model):
+    with pytest.raises(ValueError, match="`patch_size` \\(3\\) must divide the frame height and width"):
+        ConvLSTMPredictor(frame_shape=(16, 16, 1), patch_size=3)
+    with pytest.raises(ValueError, match="`frame_shape` must be \\(height, width, channels\\)"):
+        ConvLSTMPredictor(frame_shape=(16, 16))
+    with pytest.raises(ValueError, match="`kernel_sizes` must have 2 entries"):
+        ConvLSTMPredictor(frame_shape=(16, 16, 1), filters=(4, 4), kernel_sizes=(3, 3, 3))
+    with pytest.raises(ValueError, match="`teacher_forcing` must be in \\[0, 1\\]"):
+        ConvLSTMPredictor(frame_shape=(16, 16, 1), teacher_forcing=1.5)
+    with pytest.raises(ValueError, match=r"`context` must have shape \(batch, frames >= 1, 16, 16, 1\).*\(2, 3, 16, 16, 3\)"):
+        model.predict_future(np.zeros((2, 3, 16, 16, 3), "float32"), 2)
+    with pytest.raises(ValueError, match="`horizon` must be a non-negative integer"):
+        model.predict_future(_frames(frames=2), -1)

@@ -1,0 +1,75 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfvidgen.layers import DepthToSpace
+from tfvidgen.layers import Sampling
+from tfvidgen.layers import SpaceToDepth
+
+
+def test_space_to_depth_folds_blocks_and_inverts():
+    video = np.arange(2 * 3 * 4 * 4 * 2, dtype=np.float32).reshape(2, 3, 4, 4, 2)
+    folded = SpaceToDepth(2)(video).numpy()
+    assert folded.shape == (2, 3, 2, 2, 8)
+    # The top-left 2x2 block of frame 0, both channels, becomes the first position's channels.
+    np.testing.assert_array_equal(folded[0, 0, 0, 0], video[0, 0, :2, :2].reshape(-1))
+    np.testing.assert_array_equal(DepthToSpace(2)(folded).numpy(), video)
+    assert SpaceToDepth(1)(video) is not None and SpaceToDepth(1)(video).shape == video.shape
+    symbolic = SpaceToDepth(4)(keras.Input((None, 64, 64, 1)))
+    assert tuple(symbolic.shape) == (None, None, 16, 16, 16)
+    for layer in (SpaceToDepth(4), DepthToSpace(4)):
+        assert type(layer).from_config(json.loads(json.dumps(layer.get_config()))).patch_size == 4
+
+
+def test_sampling_statistics_for_fixed_mean_and_log_var():
+    z_mean = np.full((20000, 2), [1.0, -2.0], np.float32)
+    z_log_var = np.full((20000, 2), [0.0, np.log(0.25)], np.float32)
+    z = Sampling(seed=0)(z_mean, z_log_var).numpy()
+    np.testing.assert_allclose(z.mean(axis=0), [1.0, -2.0], atol=0.03)
+    np.testing.assert_allclose(z.std(axis=0), [1.0, 0.5], rtol=0.03)
+    epsilon = (z - z_mean) / np.exp(z_log_var / 2)
+    assert abs(np.corrcoef(epsilon.T)[0, 1]) < 0.03  # Independent dimensions.
+
+
+def test_sampling_seed_reproducibility_and_fresh_noise_per_call():
+    mean, log_var = np.zeros((4, 3), np.float32), np.zeros((4, 3), np.float32)
+    first, second = Sampling(seed=5), Sampling(seed=5)
+    a = first(mean, log_var).numpy()
+    np.testing.assert_array_equal(a, second(mean, log_var).numpy())
+    assert not np.allclose(a, first(mean, log_var).numpy())  # The generator advances.
+    assert not np.allclose(a, Sampling(seed=6)(mean, log_var).numpy())
+
+
+def test_sampling_deterministic_mode_and_config():
+    mean = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    log_var = np.ones((3, 4), np.float32)
+    np.testing.assert_array_equal(Sampling(deterministic=True)(mean, log_var).numpy(), mean)
+    np.testing.assert_array_equal(Sampling()(mean, log_var, deterministic=True).numpy(), mean)
+    layer = Sampling(seed=9, deterministic=True, name="z")
+    restored = Sampling.from_config(json.loads(json.dumps(layer.get_config())))
+    assert (restored.seed, restored.deterministic, restored.name) == (9, True, "z")
+
+
+def test_sampling_in_compute_dtype_under_mixed_precision():
+    layer = Sampling(seed=1, dtype="mixed_float16")
+    z = layer(tf.zeros((2, 3), tf.float16), tf.zeros((2, 3), tf.float16))
+    assert z.dtype == tf.float16
+
+
+def test_sampling_inside_a_functional_model_is_saved(tmp_path):
+    mean = keras.Input((3,))
+    log_var = keras.Input((3,))
+    model = keras.Model([mean, log_var], Sampling(seed=2, deterministic=True)(mean, log_var))
+    model.save(tmp_path / "m.keras")
+    restored = keras.models.load_model(tmp_path / "m.keras")
+    x = np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(restored([x, x]).numpy(), x)
+
+
+@pytest.mark.parametrize("patch", [0, -1])
+def test_bad_patch_size(patch):
+    with pytest.raises(ValueError, match="`patch_size` must be a positive integer"):
+        SpaceToDepth(patch)

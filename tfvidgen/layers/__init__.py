@@ -1,0 +1,5 @@
+"""Reusable tfvidgen layers."""
+
+from tfvidgen.layers.patching import DepthToSpace
+from tfvidgen.layers.patching import SpaceToDepth
+from tfvidgen.layers.sampling import Sampling

@@ -1,0 +1,16 @@
+"""Video metrics: per-frame scores as Keras metrics, dataset evaluation, baselines."""
+
+from tfvidgen.metrics.evaluation import BASELINES
+from tfvidgen.metrics.evaluation import all_black
+from tfvidgen.metrics.evaluation import copy_last_frame
+from tfvidgen.metrics.evaluation import evaluate_predictions
+from tfvidgen.metrics.evaluation import format_table
+from tfvidgen.metrics.frame_metrics import PER_FRAME_METRICS
+from tfvidgen.metrics.frame_metrics import PSNR
+from tfvidgen.metrics.frame_metrics import SSIM
+from tfvidgen.metrics.frame_metrics import FrameMAE
+from tfvidgen.metrics.frame_metrics import FrameMSE
+from tfvidgen.metrics.frame_metrics import per_frame_mae
+from tfvidgen.metrics.frame_metrics import per_frame_mse
+from tfvidgen.metrics.frame_metrics import per_frame_psnr
+from tfvidgen.metrics.frame_metrics import per_frame_ssim

@@ -1,0 +1,2 @@
+from tfvidgen.models.convlstm.convlstm_predictor import ConvLSTMPredictor
+from tfvidgen.models.convlstm.convlstm_presets import CONVLSTM_PRESETS

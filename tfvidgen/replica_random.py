@@ -1,0 +1,55 @@
+"""Noise that is distinct per replica and independent of the replica count.
+
+`keras.random.SeedGenerator` hands every replica of a `tf.distribute` strategy
+the same seed, so noise drawn per replica would be duplicated. Here every
+replica draws the noise of the *global* batch from that shared seed and keeps
+its own slice: replicas get distinct noise, and a step on N replicas sees
+exactly the noise a single device would for the same global batch (which is
+what makes distributed and single-device first updates equal).
+"""
+
+import tensorflow as tf
+
+
+def replica_info():
+    """`(replica_id, num_replicas)` of the current replica context (0, 1 outside one)."""
+    context = tf.distribute.get_replica_context()
+    if context is None:
+        return 0, 1
+    return context.replica_id_in_sync_group, context.num_replicas_in_sync
+
+
+def num_replicas():
+    """Replicas in sync: the divisor for losses reduced by hand (1 without a strategy)."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def _seed(seed_generator):
+    return tf.cast(seed_generator.next(), tf.int64)
+
+
+def _global_then_slice(draw, shape, seed_generator):
+    replica_id, replicas = replica_info()
+    local_batch = shape[0]
+    global_shape = tf.concat([[local_batch * replicas], tf.cast(shape[1:], tf.int32)], axis=0)
+    values = draw(global_shape, _seed(seed_generator))
+    start = replica_id * local_batch
+    return values[start : start + local_batch]
+
+
+def normal(shape, seed_generator, dtype="float32"):
+    """Standard normal noise of `shape` (leading dim: this replica's batch)."""
+    shape = tf.cast(shape, tf.int32)
+    values = _global_then_slice(
+        lambda global_shape, seed: tf.random.stateless_normal(global_shape, seed), shape, seed_generator
+    )
+    return tf.cast(values, dtype)
+
+
+def uniform(shape, seed_generator, dtype="float32"):
+    """Uniform [0, 1) noise of `shape` (leading dim: this replica's batch)."""
+    shape = tf.cast(shape, tf.int32)
+    values = _global_then_slice(
+        lambda global_shape, seed: tf.random.stateless_uniform(global_shape, seed), shape, seed_generator
+    )
+    return tf.cast(values, dtype)
