@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 import harness
+from tfvidgen import metrics
 from tfvidgen import schedules
 from tfvidgen.metrics import evaluate_predictions
 from tfvidgen.models import ConvLSTMPredictor
@@ -103,6 +104,7 @@ def test_fit_on_whole_clips_uses_context_frames(model):
 
 def test_evaluate_scores_the_rollout(model):
     pairs = harness.tiny_pairs(num_clips=8)
+    model.compile(metrics=[metrics.FrameMSE(), metrics.SSIM()])
     scores = model.evaluate(pairs, return_dict=True, verbose=0)
     reference = evaluate_predictions(model.predict_future, pairs, baselines=False)["model"]
     assert scores["frame_mse"] == pytest.approx(reference["mse"], rel=1e-4)

@@ -2,3 +2,11 @@
 
 from tfvidgen.models.convlstm import CONVLSTM_PRESETS
 from tfvidgen.models.convlstm import ConvLSTMPredictor
+from tfvidgen.models.dcgan import VIDEO_DCGAN_PRESETS
+from tfvidgen.models.dcgan import VideoDCGAN
+from tfvidgen.models.dcgan import VideoDiscriminator
+from tfvidgen.models.dcgan import VideoGenerator
+from tfvidgen.models.vae import VIDEO_VAE_PRESETS
+from tfvidgen.models.vae import VideoDecoder
+from tfvidgen.models.vae import VideoEncoder
+from tfvidgen.models.vae import VideoVAE

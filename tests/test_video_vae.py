@@ -1,0 +1,113 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+import harness
+from tfvidgen import losses
+from tfvidgen import schedules
+from tfvidgen.models import VideoDecoder
+from tfvidgen.models import VideoEncoder
+from tfvidgen.models import VideoVAE
+
+
+@pytest.fixture
+def vae():
+    keras.utils.set_random_seed(0)
+    model = VideoVAE.from_preset("tiny", seed=1)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    return model
+
+
+def test_networks_and_configs():
+    encoder = VideoEncoder((4, 16, 16, 1), latent_dim=8, filters=(8, 16))
+    decoder = VideoDecoder((4, 16, 16, 1), latent_dim=8, filters=(16, 8))
+    z_mean, z_log_var = encoder(np.zeros((2, 4, 16, 16, 1), "float32"))
+    assert z_mean.shape == z_log_var.shape == (2, 8)
+    clips = decoder(z_mean).numpy()
+    assert clips.shape == (2, 4, 16, 16, 1) and 0 <= clips.min() and clips.max() <= 1
+    for model in (encoder, decoder):
+        harness.assert_config_round_trip(model)
+    for name in VideoVAE.presets:
+        assert VideoVAE.from_preset(name).decoder.output.shape[1:] == VideoVAE.from_preset(name).clip_shape
+
+
+def test_config_round_trip_keeps_the_schedule():
+    vae = VideoVAE.from_preset("tiny", beta=schedules.CyclicalSchedule(period=10), free_bits=0.25)
+    restored = harness.assert_config_round_trip(vae)
+    assert isinstance(restored.beta, schedules.CyclicalSchedule) and restored.free_bits == 0.25
+
+
+def test_elbo_terms_match_the_loss_functions(vae):
+    clips = harness.first_batch(harness.tiny_clips(num_clips=8, batch_size=8))
+    vae.sampling.deterministic = True  # Decode the mean so both sides see the same z.
+    terms = {name: float(value) for name, value in vae._terms(clips, training=False).items()}
+    z_mean, z_log_var = vae.encode(clips)
+    reconstruction = vae.decode(z_mean)
+    expected_reconstruction = float(np.mean(losses.reconstruction_loss(clips, reconstruction, "bce")))
+    expected_kl = float(np.mean(losses.kl_divergence(z_mean, z_log_var)))
+    assert terms["reconstruction_loss"] == pytest.approx(expected_reconstruction, rel=1e-4)
+    assert terms["kl_loss"] == pytest.approx(expected_kl, rel=1e-4)
+    assert terms["nelbo"] == pytest.approx(expected_reconstruction + expected_kl, rel=1e-4)
+    assert terms["bits_per_dim"] == pytest.approx(terms["nelbo"] / (4 * 16 * 16 * math.log(2)), rel=1e-5)
+
+
+def test_training_lowers_the_loss_on_a_fixed_seed(vae):
+    history = harness.fit_and_check_loss_falls(vae, harness.tiny_clips(num_clips=32, batch_size=8), epochs=4, factor=0.8)
+    assert history["bits_per_dim"][-1] < history["bits_per_dim"][0]
+
+
+def test_kl_annealing_schedule_sets_beta_per_step():
+    keras.utils.set_random_seed(0)
+    vae = VideoVAE.from_preset("tiny", beta=schedules.LinearSchedule(0.0, 1.0, steps=4))
+    vae.compile()
+    history = vae.fit(harness.tiny_clips(num_clips=16, batch_size=8), epochs=3, verbose=0).history
+    # Steps 0,1 | 2,3 | 4,5: mean beta per epoch 0.125, 0.625, 1.0.
+    np.testing.assert_allclose(history["beta"], [0.125, 0.625, 1.0], atol=1e-6)
+    assert history["loss"][0] < history["nelbo"][0]  # Down-weighted KL early on.
+
+
+def test_gaussian_reconstruction_and_free_bits_train():
+    keras.utils.set_random_seed(0)
+    vae = VideoVAE.from_preset("tiny", reconstruction="mse", free_bits=0.5)
+    vae.compile(optimizer=keras.optimizers.Adam(3e-3))
+    history = vae.fit(harness.tiny_clips(num_clips=16, batch_size=8), epochs=2, verbose=0).history
+    constant = 0.5 * 4 * 16 * 16 * math.log(2 * math.pi)
+    assert history["nelbo"][0] == pytest.approx(history["reconstruction_loss"][0] + history["kl_loss"][0] + constant, rel=1e-4)
+    assert history["loss"][0] >= history["reconstruction_loss"][0] + 8 * 0.5 - 1e-3  # KL clamped at 8 x 0.5 nats.
+
+
+def test_api_shapes_and_seed_reproducibility(vae):
+    clips = harness.first_batch(harness.tiny_clips(num_clips=8, batch_size=8))
+    z_mean, z_log_var = vae.encode(clips)
+    assert z_mean.shape == z_log_var.shape == (8, 8)
+    assert vae.decode(z_mean).shape == vae.reconstruct(clips).shape == (8, 4, 16, 16, 1)
+    np.testing.assert_array_equal(vae.reconstruct(clips).numpy(), vae(clips).numpy())
+    assert not np.allclose(vae.reconstruct(clips, deterministic=False).numpy(), vae.reconstruct(clips).numpy())
+    np.testing.assert_array_equal(vae.sample(3, seed=4).numpy(), vae.sample(3, seed=4).numpy())
+    assert np.abs(vae.sample(3, seed=4).numpy() - vae.sample(3, seed=5).numpy()).max() > 1e-5
+    path = vae.interpolate(clips[0], clips[1], steps=4).numpy()
+    assert path.shape == (4, 4, 16, 16, 1)
+    np.testing.assert_allclose(path[0], vae.reconstruct(clips[:1]).numpy()[0], atol=1e-5)
+    with pytest.raises(ValueError, match=r"`clips` must have shape \(batch, 4, 16, 16, 1\)"):
+        vae.encode(np.zeros((2, 4, 8, 8, 1)))
+    with pytest.raises(ValueError, match="`num_samples` must be a positive integer"):
+        vae.sample(0)
+
+
+def test_keras_round_trip_keeps_optimizer_state(vae, tmp_path):
+    vae.fit(harness.tiny_clips(num_clips=16, batch_size=8), epochs=1, verbose=0)
+    clips = harness.first_batch(harness.tiny_clips(num_clips=8, batch_size=8))
+    restored = harness.assert_keras_round_trip(vae, lambda model: model.reconstruct(clips), tmp_path)
+    assert int(restored.optimizer.iterations) == 2
+    np.testing.assert_array_equal(restored.sample(2, seed=1).numpy(), vae.sample(2, seed=1).numpy())
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="`reconstruction` must be one of 'bce', 'mse'"):
+        VideoVAE.from_preset("tiny", reconstruction="l1")
+    with pytest.raises(ValueError, match="`beta` must be >= 0"):
+        VideoVAE.from_preset("tiny", beta=-1.0)
+    with pytest.raises(ValueError, match=r"height and width \(16x10\) must divide by 2\*\*2"):
+        VideoVAE(clip_shape=(4, 16, 10, 1), encoder_filters=(8, 8), decoder_filters=(8, 8))

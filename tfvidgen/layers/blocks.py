@@ -1,0 +1,92 @@
+"""3D-convolution stacks shared by the GAN and VAE networks.
+
+A stack of `n` stride-2 layers halves (or doubles) height and width `n` times;
+time is halved (doubled) by the first layers only while the clip length allows
+it, so 16-frame and 4-frame clips use the same stacks. `strides_for` computes
+those strides and the size of the smallest feature map; the builders add the
+layers to a Functional graph.
+"""
+
+import keras
+
+from tfvidgen import validation
+
+
+def strides_for(clip_shape, num_layers):
+    """Per-layer strides and the bottom feature-map size for `num_layers` stride-2 layers.
+
+    Args:
+        clip_shape: `(frames, height, width, channels)`.
+        num_layers: number of resolution changes.
+
+    Returns:
+        `(strides, bottom)`: a list of `(time, 2, 2)` strides, time 2 for the
+        first `k` layers where `frames` divides by `2**k` (largest `k <=
+        num_layers`), and `(frames, height, width) / 2**...`.
+
+    Raises:
+        ValueError: when height or width does not divide by `2**num_layers`.
+    """
+    frames, height, width = clip_shape[:3]
+    factor = 2**num_layers
+    if height % factor or width % factor:
+        raise ValueError(
+            f"`clip_shape` height and width ({height}x{width}) must divide by 2**{num_layers} = {factor} "
+            f"for {num_layers} stride-2 layers. Received: clip_shape={tuple(clip_shape)}"
+        )
+    time_halvings = 0
+    while time_halvings < num_layers and frames % 2 ** (time_halvings + 1) == 0:
+        time_halvings += 1
+    strides = [(2 if index < time_halvings else 1, 2, 2) for index in range(num_layers)]
+    return strides, (frames // 2**time_halvings, height // factor, width // factor)
+
+
+def check_clip_shape(name, clip_shape):
+    """Validates `(frames, height, width, channels)` and returns it as a tuple of ints."""
+    clip_shape = tuple(clip_shape)
+    if len(clip_shape) != 4:
+        raise ValueError(f"`{name}` must be (frames, height, width, channels). Received: {name}={clip_shape!r}")
+    for index, size in enumerate(clip_shape[:3]):
+        validation.positive_int(f"{name}[{index}]", size)
+    validation.channels(f"{name}[3]", clip_shape[3])
+    return tuple(int(size) for size in clip_shape)
+
+
+def downsampling_stack(x, filters, strides, spectral_norm=False, batch_norm=False, name="down"):
+    """`Conv3D(kernel 4, stride)` -> [BatchNorm] -> LeakyReLU(0.2), one per entry of `filters`."""
+    for index, (layer_filters, stride) in enumerate(zip(filters, strides)):
+        conv = keras.layers.Conv3D(layer_filters, 4, strides=stride, padding="same", name=f"{name}_conv_{index}")
+        if spectral_norm:
+            conv = keras.layers.SpectralNormalization(conv, name=f"{name}_spectral_norm_{index}")
+        x = conv(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"{name}_batch_norm_{index}")(x)
+        x = keras.layers.LeakyReLU(0.2, name=f"{name}_leaky_relu_{index}")(x)
+    return x
+
+
+def upsampling_stack(x, filters, strides, synchronized_batch_norm=True, name="up"):
+    """`Conv3DTranspose(kernel 4, stride)` -> BatchNorm -> ReLU per entry of `filters`.
+
+    Batch norm is synchronized across replicas by default, so a step on N
+    replicas normalises with the statistics of the global batch, as one
+    device would.
+    """
+    for index, (layer_filters, stride) in enumerate(zip(filters, strides)):
+        x = keras.layers.Conv3DTranspose(
+            layer_filters, 4, strides=stride, padding="same", use_bias=False, name=f"{name}_deconv_{index}"
+        )(x)
+        x = keras.layers.BatchNormalization(synchronized=synchronized_batch_norm, name=f"{name}_batch_norm_{index}")(x)
+        x = keras.layers.ReLU(name=f"{name}_relu_{index}")(x)
+    return x
+
+
+def project_latent(z, bottom_shape, filters, synchronized_batch_norm=True, name="project"):
+    """Dense -> reshape to `bottom_shape + (filters,)` -> BatchNorm -> ReLU."""
+    units = filters
+    for size in bottom_shape:
+        units *= size
+    x = keras.layers.Dense(units, use_bias=False, name=f"{name}_dense")(z)
+    x = keras.layers.Reshape(tuple(bottom_shape) + (filters,), name=f"{name}_reshape")(x)
+    x = keras.layers.BatchNormalization(synchronized=synchronized_batch_norm, name=f"{name}_batch_norm")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)

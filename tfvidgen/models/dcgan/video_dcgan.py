@@ -1,0 +1,258 @@
+"""Video DCGAN: adversarial training of a clip generator by a custom `train_step`."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from tfvidgen import losses
+from tfvidgen import replica_random
+from tfvidgen import validation
+from tfvidgen.models.dcgan.video_dcgan_presets import VIDEO_DCGAN_PRESETS
+from tfvidgen.models.dcgan.video_discriminator import VideoDiscriminator
+from tfvidgen.models.dcgan.video_generator import VideoGenerator
+from tfvidgen.models.video_model import VideoModel
+
+
+def _adam():
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+def _loss_scaled(optimizer):
+    """Wraps `optimizer` for loss scaling under the mixed_float16 policy."""
+    policy = keras.config.dtype_policy().name
+    if policy == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+@keras.saving.register_keras_serializable(package="tfvidgen")
+class VideoDCGAN(VideoModel, keras.Model):
+    """A video GAN: `VideoGenerator` against `VideoDiscriminator`, trained with `fit`.
+
+    Each `train_step` updates the discriminator on a batch of real clips and
+    as many generated ones, then the generator against the updated
+    discriminator, with fresh latents for each. Losses are averaged over the
+    local batch and divided by the replica count, and latents are drawn for
+    the global batch and sliced per replica, so under a `tf.distribute`
+    strategy a step equals the single-device step on the same global batch.
+
+    Args:
+        clip_shape: `(frames, height, width, channels)` of real and generated
+            clips.
+        latent_dim: size of the latent vector.
+        generator_filters: see `VideoGenerator`.
+        discriminator_filters: see `VideoDiscriminator`.
+        two_stream: VGAN's foreground/mask/background generator.
+        spectral_norm: spectrally normalize the discriminator.
+        synchronized_batch_norm: synchronize the generator's batch statistics
+            across replicas.
+        seed: seed of the latent draws during training and of `generate()`
+            without a seed.
+
+    Call arguments:
+        latents: `(batch, latent_dim)`; `call` generates clips.
+
+    Output shape:
+        `(batch, frames, height, width, channels)` float32 in [0, 1].
+
+    Example:
+
+    >>> gan = VideoDCGAN.from_preset("tiny")
+    >>> gan.compile()
+    >>> gan.fit(clips_dataset, epochs=1)  # batches of (batch, 4, 16, 16, 1)
+    >>> gan.generate(8, seed=1).shape
+    TensorShape([8, 4, 16, 16, 1])
+
+    Reference:
+        Radford, Metz & Chintala, "Unsupervised Representation Learning with
+        Deep Convolutional GANs", ICLR 2016. Vondrick et al., "Generating Videos
+        with Scene Dynamics", NeurIPS 2016.
+    """
+
+    presets = VIDEO_DCGAN_PRESETS
+
+    def __init__(
+        self,
+        clip_shape=(16, 64, 64, 1),
+        latent_dim=100,
+        generator_filters=(256, 128, 64, 32),
+        discriminator_filters=(32, 64, 128, 256),
+        two_stream=False,
+        spectral_norm=False,
+        synchronized_batch_norm=True,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.generator = VideoGenerator(
+            clip_shape, latent_dim, generator_filters, two_stream, synchronized_batch_norm, name="generator"
+        )
+        self.discriminator = VideoDiscriminator(clip_shape, discriminator_filters, spectral_norm, name="discriminator")
+        self.clip_shape = self.generator.clip_shape
+        self.latent_dim = self.generator.latent_dim
+        self.generator_filters = self.generator.filters
+        self.discriminator_filters = self.discriminator.filters
+        self.two_stream = self.generator.two_stream
+        self.spectral_norm = self.discriminator.spectral_norm
+        self.synchronized_batch_norm = self.generator.synchronized_batch_norm
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.real_score_tracker = keras.metrics.Mean(name="real_score")
+        self.fake_score_tracker = keras.metrics.Mean(name="fake_score")
+        # Both networks are built: `fit` must not build this model by calling it
+        # on a batch of clips (it takes latents).
+        self.built = True
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "clip_shape": self.clip_shape,
+            "latent_dim": self.latent_dim,
+            "generator_filters": self.generator_filters,
+            "discriminator_filters": self.discriminator_filters,
+            "two_stream": self.two_stream,
+            "spectral_norm": self.spectral_norm,
+            "synchronized_batch_norm": self.synchronized_batch_norm,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def call(self, latents, training=False):
+        return self.generator(latents, training=training)
+
+    def compile(self, d_optimizer="auto", g_optimizer="auto", loss="non_saturating", **kwargs):
+        """Sets the two optimizers and the adversarial loss.
+
+        Args:
+            d_optimizer: discriminator optimizer; `"auto"` is Adam(2e-4, beta_1=0.5).
+            g_optimizer: generator optimizer; `"auto"` likewise.
+            loss: `"non_saturating"` or `"hinge"` (see `tfvidgen.losses`).
+            **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
+
+        Both optimizers are built here (their slot variables created) so that
+        `fit` works under `tf.distribute` strategies, and wrapped in a
+        `LossScaleOptimizer` under the `mixed_float16` policy.
+        """
+        self.d_optimizer = _loss_scaled(_adam() if d_optimizer == "auto" else keras.optimizers.get(d_optimizer))
+        self.g_optimizer = _loss_scaled(_adam() if g_optimizer == "auto" else keras.optimizers.get(g_optimizer))
+        self.loss_kind = validation.one_of("loss", loss, losses.ADVERSARIAL_LOSSES)
+        for optimizer, variables in self._optimizers_and_variables():
+            optimizer.build(variables)
+        super().compile(optimizer=None, loss=None, **kwargs)
+
+    def get_compile_config(self):
+        return {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "loss": self.loss_kind,
+        }
+
+    def _optimizers_and_variables(self):
+        return [
+            (self.d_optimizer, self.discriminator.trainable_variables),
+            (self.g_optimizer, self.generator.trainable_variables),
+        ]
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker, self.real_score_tracker, self.fake_score_tracker]
+
+    # === Training ===
+
+    def _latents(self, batch_size):
+        return replica_random.normal((batch_size, self.latent_dim), self.seed_generator)
+
+    def _scores(self, real, latents, training):
+        fake = self.generator(latents, training=training)
+        real_logits = self.discriminator(real, training=training)
+        fake_logits = self.discriminator(fake, training=training)
+        return real_logits, fake_logits
+
+    @staticmethod
+    def _scaled(optimizer, loss):
+        # Averaged over the local batch by hand: divide by the replica count
+        # because gradients are summed across replicas. Must run on the tape.
+        return optimizer.scale_loss(loss / replica_random.num_replicas())
+
+    @staticmethod
+    def _apply(optimizer, tape, scaled_loss, variables):
+        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
+
+    def _update_trackers(self, d_loss, g_loss, real_logits, fake_logits):
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.real_score_tracker.update_state(ops.mean(real_logits))
+        self.fake_score_tracker.update_state(ops.mean(fake_logits))
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def train_step(self, data):
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        batch_size = ops.shape(real)[0]
+        with tf.GradientTape() as tape:
+            real_logits, fake_logits = self._scores(real, self._latents(batch_size), training=True)
+            d_loss = ops.mean(losses.discriminator_loss(real_logits, fake_logits, self.loss_kind))
+            scaled_loss = self._scaled(self.d_optimizer, d_loss)
+        self._apply(self.d_optimizer, tape, scaled_loss, self.discriminator.trainable_variables)
+        with tf.GradientTape() as tape:
+            generated = self.generator(self._latents(batch_size), training=True)
+            g_loss = ops.mean(losses.generator_loss(self.discriminator(generated, training=True), self.loss_kind))
+            scaled_loss = self._scaled(self.g_optimizer, g_loss)
+        self._apply(self.g_optimizer, tape, scaled_loss, self.generator.trainable_variables)
+        return self._update_trackers(d_loss, g_loss, real_logits, fake_logits)
+
+    def test_step(self, data):
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real_logits, fake_logits = self._scores(real, self._latents(ops.shape(real)[0]), training=False)
+        d_loss = ops.mean(losses.discriminator_loss(real_logits, fake_logits, self.loss_kind))
+        g_loss = ops.mean(losses.generator_loss(fake_logits, self.loss_kind))
+        return self._update_trackers(d_loss, g_loss, real_logits, fake_logits)
+
+    # === Generation ===
+
+    def generate_from_latents(self, latents):
+        """Clips `(batch, frames, height, width, channels)` in [0, 1] from `(batch, latent_dim)` latents."""
+        latents = tf.convert_to_tensor(latents, tf.float32)
+        if latents.shape.rank != 2 or latents.shape[-1] != self.latent_dim:
+            raise ValueError(
+                f"`latents` must have shape (batch, {self.latent_dim}). Received shape {tuple(latents.shape)}"
+            )
+        return self.generator(latents, training=False)
+
+    def sample_latents(self, num_samples, seed=None):
+        """Standard normal latents; reproducible for an int `seed`, else from the model's generator."""
+        num_samples = validation.positive_int("num_samples", num_samples)
+        shape = (num_samples, self.latent_dim)
+        if seed is None:
+            return keras.random.normal(shape, seed=self.seed_generator)
+        return tf.random.stateless_normal(shape, seed=[int(seed), 0])
+
+    def generate(self, num_samples, seed=None):
+        """Generates `num_samples` clips; the same int `seed` gives the same clips."""
+        return self.generate_from_latents(self.sample_latents(num_samples, seed))
+
+    def interpolate(self, seed_a, seed_b, steps=8):
+        """Clips along the great circle between the latents of two seeds (slerp).
+
+        Returns:
+            `(steps, frames, height, width, channels)`, from seed_a's clip to seed_b's.
+        """
+        steps = validation.positive_int("steps", steps)
+        start, end = self.sample_latents(1, seed_a)[0], self.sample_latents(1, seed_b)[0]
+        return self.generate_from_latents(slerp(start, end, steps))
+
+
+def slerp(start, end, steps):
+    """`steps` points on the great circle from `start` to `end` (1-D tensors)."""
+    fractions = tf.linspace(0.0, 1.0, steps)[:, None]
+    cosine = tf.reduce_sum(tf.math.l2_normalize(start) * tf.math.l2_normalize(end))
+    angle = tf.acos(tf.clip_by_value(cosine, -1.0, 1.0))
+    sine = tf.sin(angle)
+    if float(sine) < 1e-6:  # Parallel latents: plain linear interpolation.
+        return start + fractions * (end - start)
+    return (tf.sin((1.0 - fractions) * angle) * start + tf.sin(fractions * angle) * end) / sine

@@ -1,0 +1,43 @@
+"""VideoDCGAN presets: model config and the training settings they were sized for."""
+
+VIDEO_DCGAN_PRESETS = {
+    "tiny": {
+        "description": "For tests: 4 frames of 16x16x1, latent 16, two stride-2 layers each way.",
+        "config": {
+            "clip_shape": (4, 16, 16, 1),
+            "latent_dim": 16,
+            "generator_filters": (32, 16),
+            "discriminator_filters": (16, 32),
+        },
+        "training": {"batch_size": 8, "steps_per_epoch": 4, "epochs": 1},
+    },
+    "cpu_small": {
+        "description": (
+            "Moving MNIST on 2 CPU cores: 16 frames of 64x64x1, latent 64, generator filters "
+            "128-64-32-16, discriminator 16-32-64-128, spectral norm in the discriminator."
+        ),
+        "config": {
+            "clip_shape": (16, 64, 64, 1),
+            "latent_dim": 64,
+            "generator_filters": (128, 64, 32, 16),
+            "discriminator_filters": (16, 32, 64, 128),
+            "spectral_norm": True,
+        },
+        "training": {"batch_size": 16, "steps_per_epoch": 100, "epochs": 4},
+    },
+    "gpu_64x64x3": {
+        "description": (
+            "For GPU/TPU on UCF-101 or BAIR through tfds: 16 frames of 64x64x3, VGAN's two-stream "
+            "generator (512-256-128-64), spectrally normalized discriminator (64-128-256-512)."
+        ),
+        "config": {
+            "clip_shape": (16, 64, 64, 3),
+            "latent_dim": 100,
+            "generator_filters": (512, 256, 128, 64),
+            "discriminator_filters": (64, 128, 256, 512),
+            "two_stream": True,
+            "spectral_norm": True,
+        },
+        "training": {"batch_size": 64, "steps_per_epoch": 1000, "epochs": 100},
+    },
+}

@@ -1,0 +1,68 @@
+"""The DCGAN video discriminator: clip -> realness logit."""
+
+import keras
+
+from tfvidgen import validation
+from tfvidgen.layers import blocks
+
+
+@keras.saving.register_keras_serializable(package="tfvidgen")
+class VideoDiscriminator(keras.Model):
+    """Scores clips with a stack of stride-2 `Conv3D` layers and LeakyReLU.
+
+    No pooling and no batch norm (so per-example scores stay independent of
+    the batch); spectral normalization (Miyato et al., 2018) of every layer is
+    an option, through `keras.layers.SpectralNormalization`. Clips in [0, 1]
+    are mapped to [-1, 1] inside.
+
+    Args:
+        clip_shape: `(frames, height, width, channels)`; height and width
+            divisible by `2 ** len(filters)`.
+        filters: filters of each stride-2 convolution.
+        spectral_norm: spectrally normalize every convolution and the head.
+
+    Input shape:
+        `(batch, frames, height, width, channels)` in [0, 1].
+
+    Output shape:
+        `(batch, 1)` float32 logits: higher means "real".
+
+    Example:
+
+    >>> discriminator = VideoDiscriminator((4, 16, 16, 1), filters=(8, 16))
+    >>> discriminator(keras.ops.zeros((2, 4, 16, 16, 1))).shape
+    (2, 1)
+    """
+
+    def __init__(self, clip_shape=(16, 64, 64, 1), filters=(32, 64, 128, 256), spectral_norm=False, **kwargs):
+        clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
+        filters = validation.int_list("filters", filters)
+        strides, _ = blocks.strides_for(clip_shape, len(filters))
+
+        # === Functional Model ===
+        clips = keras.Input(clip_shape, name="clips")
+        x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_signed")(clips)
+        x = blocks.downsampling_stack(x, filters, strides, spectral_norm=spectral_norm, name="discriminator")
+        x = keras.layers.Flatten(name="flatten")(x)
+        head = keras.layers.Dense(1, dtype="float32", name="logit")
+        if spectral_norm:
+            head = keras.layers.SpectralNormalization(head, dtype="float32", name="logit_spectral_norm")
+        super().__init__(inputs=clips, outputs=head(x), **kwargs)
+
+        # === Config ===
+        self.clip_shape = clip_shape
+        self.filters = filters
+        self.spectral_norm = bool(spectral_norm)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "clip_shape": self.clip_shape,
+            "filters": self.filters,
+            "spectral_norm": self.spectral_norm,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,130 @@
+"""The DCGAN video generator: latent vector -> clip."""
+
+import keras
+from keras import ops
+
+from tfvidgen import validation
+from tfvidgen.layers import blocks
+
+
+@keras.saving.register_keras_serializable(package="tfvidgen")
+class VideoGenerator(keras.Model):
+    """Generates clips from latent vectors with `Conv3DTranspose` stacks.
+
+    DCGAN conventions (Radford et al., 2016): a dense projection to a small
+    spatio-temporal map, stride-2 transposed convolutions with batch norm and
+    ReLU, no pooling, and a tanh output, here mapped to [0, 1] as
+    `(tanh(x) + 1) / 2` so generated clips follow the package's convention.
+
+    With `two_stream=True` it is VGAN's generator (Vondrick et al., 2016): a 3D
+    foreground stream that also predicts a mask, and a 2D background stream
+    that draws one static image; the clip is
+    `mask * foreground + (1 - mask) * background`.
+
+    Args:
+        clip_shape: `(frames, height, width, channels)` to generate; height
+            and width divisible by `2 ** len(filters)`.
+        latent_dim: size of the latent vector.
+        filters: filters of the projection and of each transposed
+            convolution but the last (which has `channels` filters).
+        two_stream: use VGAN's foreground/mask/background generator.
+        synchronized_batch_norm: synchronize batch statistics across replicas.
+
+    Input shape:
+        `(batch, latent_dim)`.
+
+    Output shape:
+        `(batch, frames, height, width, channels)`, float32 in [0, 1].
+
+    Example:
+
+    >>> generator = VideoGenerator((4, 16, 16, 1), latent_dim=8, filters=(16, 8))
+    >>> generator(keras.random.normal((2, 8))).shape
+    (2, 4, 16, 16, 1)
+
+    Reference:
+        Vondrick, Pirsiavash & Torralba, "Generating Videos with Scene
+        Dynamics", NeurIPS 2016.
+    """
+
+    def __init__(
+        self,
+        clip_shape=(16, 64, 64, 1),
+        latent_dim=100,
+        filters=(256, 128, 64, 32),
+        two_stream=False,
+        synchronized_batch_norm=True,
+        **kwargs,
+    ):
+        clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
+        latent_dim = validation.positive_int("latent_dim", latent_dim)
+        filters = validation.int_list("filters", filters)
+        strides, bottom = blocks.strides_for(clip_shape, len(filters))
+        channels = clip_shape[-1]
+
+        # === Functional Model ===
+        z = keras.Input((latent_dim,), name="latents")
+        x = blocks.project_latent(z, bottom, filters[0], synchronized_batch_norm, name="foreground_project")
+        x = blocks.upsampling_stack(x, filters[1:], strides[:-1], synchronized_batch_norm, name="foreground")
+        last_stride = strides[-1]
+        if not two_stream:
+            x = keras.layers.Conv3DTranspose(channels, 4, strides=last_stride, padding="same", name="output_deconv")(x)
+            clips = keras.layers.Activation(_tanh_to_unit, dtype="float32", name="clips")(x)
+        else:
+            x = keras.layers.Conv3DTranspose(
+                channels + 1, 4, strides=last_stride, padding="same", name="foreground_deconv"
+            )(x)
+            foreground = keras.layers.Activation(_tanh_to_unit, dtype="float32", name="foreground")(x[..., :channels])
+            mask = keras.layers.Activation("sigmoid", dtype="float32", name="mask")(x[..., channels:])
+            b = blocks.project_latent(z, bottom[1:], filters[0], synchronized_batch_norm, name="background_project")
+            for index, layer_filters in enumerate(filters[1:]):
+                b = keras.layers.Conv2DTranspose(
+                    layer_filters, 4, strides=2, padding="same", use_bias=False, name=f"background_deconv_{index}"
+                )(b)
+                b = keras.layers.BatchNormalization(
+                    synchronized=synchronized_batch_norm, name=f"background_batch_norm_{index}"
+                )(b)
+                b = keras.layers.ReLU(name=f"background_relu_{index}")(b)
+            b = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name="background_output")(b)
+            background = keras.layers.Activation(_tanh_to_unit, dtype="float32", name="background")(b)
+            clips = MaskComposite(dtype="float32", name="clips")([mask, foreground, background])
+        super().__init__(inputs=z, outputs=clips, **kwargs)
+
+        # === Config ===
+        self.clip_shape = clip_shape
+        self.latent_dim = latent_dim
+        self.filters = filters
+        self.two_stream = bool(two_stream)
+        self.synchronized_batch_norm = bool(synchronized_batch_norm)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "clip_shape": self.clip_shape,
+            "latent_dim": self.latent_dim,
+            "filters": self.filters,
+            "two_stream": self.two_stream,
+            "synchronized_batch_norm": self.synchronized_batch_norm,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="tfvidgen")
+def _tanh_to_unit(x):
+    return 0.5 * (ops.tanh(x) + 1.0)
+
+
+@keras.saving.register_keras_serializable(package="tfvidgen")
+class MaskComposite(keras.layers.Layer):
+    """`mask * foreground + (1 - mask) * background`, the static background broadcast over time."""
+
+    def call(self, inputs):
+        mask, foreground, background = inputs
+        return mask * foreground + (1.0 - mask) * background[:, None]
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[1]

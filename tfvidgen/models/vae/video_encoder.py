@@ -1,0 +1,64 @@
+"""The VAE encoder: clip -> posterior mean and log-variance."""
+
+import keras
+
+from tfvidgen import validation
+from tfvidgen.layers import blocks
+
+
+@keras.saving.register_keras_serializable(package="tfvidgen")
+class VideoEncoder(keras.Model):
+    """Maps clips to a diagonal Gaussian posterior with a stride-2 `Conv3D` stack.
+
+    Args:
+        clip_shape: `(frames, height, width, channels)`; height and width
+            divisible by `2 ** len(filters)`.
+        latent_dim: size of the latent vector.
+        filters: filters of each stride-2 convolution (LeakyReLU, no batch
+            norm, so a clip's encoding does not depend on its batch).
+
+    Input shape:
+        `(batch, frames, height, width, channels)` in [0, 1].
+
+    Output shape:
+        `[z_mean, z_log_var]`, each `(batch, latent_dim)` float32.
+
+    Example:
+
+    >>> encoder = VideoEncoder((4, 16, 16, 1), latent_dim=8, filters=(8, 16))
+    >>> [t.shape for t in encoder(keras.ops.zeros((2, 4, 16, 16, 1)))]
+    [(2, 8), (2, 8)]
+    """
+
+    def __init__(self, clip_shape=(16, 64, 64, 1), latent_dim=64, filters=(32, 64, 128, 256), **kwargs):
+        clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
+        latent_dim = validation.positive_int("latent_dim", latent_dim)
+        filters = validation.int_list("filters", filters)
+        strides, _ = blocks.strides_for(clip_shape, len(filters))
+
+        # === Functional Model ===
+        clips = keras.Input(clip_shape, name="clips")
+        x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_signed")(clips)
+        x = blocks.downsampling_stack(x, filters, strides, name="encoder")
+        x = keras.layers.Flatten(name="flatten")(x)
+        z_mean = keras.layers.Dense(latent_dim, dtype="float32", name="z_mean")(x)
+        z_log_var = keras.layers.Dense(latent_dim, dtype="float32", name="z_log_var")(x)
+        super().__init__(inputs=clips, outputs=[z_mean, z_log_var], **kwargs)
+
+        # === Config ===
+        self.clip_shape = clip_shape
+        self.latent_dim = latent_dim
+        self.filters = filters
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "clip_shape": self.clip_shape,
+            "latent_dim": self.latent_dim,
+            "filters": self.filters,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,232 @@
+"""Video VAE: the evidence lower bound optimised by a custom `train_step`."""
+
+import math
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from tfvidgen import losses
+from tfvidgen import replica_random
+from tfvidgen import schedules
+from tfvidgen import validation
+from tfvidgen.layers import Sampling
+from tfvidgen.models.vae.video_decoder import VideoDecoder
+from tfvidgen.models.vae.video_encoder import VideoEncoder
+from tfvidgen.models.vae.video_vae_presets import VIDEO_VAE_PRESETS
+from tfvidgen.models.video_model import VideoModel
+
+
+@keras.saving.register_keras_serializable(package="tfvidgen")
+class VideoVAE(VideoModel, keras.Model):
+    """A variational autoencoder of clips (Kingma & Welling, 2014).
+
+    `VideoEncoder` gives a diagonal Gaussian posterior, `tfvidgen.layers.Sampling`
+    draws from it with the reparameterization trick, and `VideoDecoder` maps
+    the latent back to a clip. `train_step` minimises the reconstruction loss
+    plus `beta` times the KL divergence to N(0, I), both per clip (summed over
+    pixels and frames, averaged over the batch), with `beta` constant or
+    scheduled (KL annealing) and optional free bits. Metrics: `loss`,
+    `reconstruction_loss`, `kl_loss`, `beta`, and the negative ELBO (`beta`
+    = 1, no free bits) in nats per clip (`nelbo`) and in bits per dimension
+    (`bits_per_dim`).
+
+    Args:
+        clip_shape: `(frames, height, width, channels)`.
+        latent_dim: size of the latent vector.
+        encoder_filters: see `VideoEncoder`.
+        decoder_filters: see `VideoDecoder`.
+        reconstruction: `"bce"` (Bernoulli likelihood) or `"mse"` (Gaussian
+            with unit variance).
+        beta: KL weight, a float or a schedule over training steps
+            (`tfvidgen.schedules`, e.g. `LinearSchedule(0, 1, 1000)` or
+            `CyclicalSchedule`).
+        free_bits: nats per latent dimension free of KL penalty (0: none).
+        seed: seed of the sampling layer and of `sample()` without a seed.
+
+    Call arguments:
+        clips: `(batch, frames, height, width, channels)`; `call` returns the
+            deterministic reconstruction (decoded posterior mean).
+
+    Example:
+
+    >>> vae = VideoVAE.from_preset("tiny")
+    >>> vae.compile()
+    >>> vae.fit(clips_dataset, epochs=1)
+    >>> vae.sample(4, seed=0).shape
+    TensorShape([4, 4, 16, 16, 1])
+
+    Reference:
+        Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
+        Bowman et al., "Generating Sentences from a Continuous Space" (KL
+        annealing), CoNLL 2016; Kingma et al., "Improved Variational Inference
+        with Inverse Autoregressive Flow" (free bits), NeurIPS 2016.
+    """
+
+    presets = VIDEO_VAE_PRESETS
+
+    def __init__(
+        self,
+        clip_shape=(16, 64, 64, 1),
+        latent_dim=64,
+        encoder_filters=(32, 64, 128, 256),
+        decoder_filters=(256, 128, 64, 32),
+        reconstruction="bce",
+        beta=1.0,
+        free_bits=0.0,
+        synchronized_batch_norm=True,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.encoder = VideoEncoder(clip_shape, latent_dim, encoder_filters, name="encoder")
+        self.decoder = VideoDecoder(clip_shape, latent_dim, decoder_filters, synchronized_batch_norm, name="decoder")
+        self.sampling = Sampling(seed=seed, name="sampling")
+        self.clip_shape = self.encoder.clip_shape
+        self.latent_dim = self.encoder.latent_dim
+        self.encoder_filters = self.encoder.filters
+        self.decoder_filters = self.decoder.filters
+        self.reconstruction = validation.one_of("reconstruction", reconstruction, losses.RECONSTRUCTION_LOSSES)
+        beta = schedules.deserialize(beta)
+        if not callable(beta) and not beta >= 0:
+            raise ValueError(f"`beta` must be >= 0 or a schedule. Received: beta={beta!r}")
+        self.beta = beta
+        if not free_bits >= 0:
+            raise ValueError(f"`free_bits` must be >= 0. Received: free_bits={free_bits!r}")
+        self.free_bits = float(free_bits)
+        self.synchronized_batch_norm = self.decoder.synchronized_batch_norm
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("loss", "reconstruction_loss", "kl_loss", "beta", "nelbo", "bits_per_dim")
+        }
+        self.num_dimensions = math.prod(self.clip_shape)
+        self.built = True
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "clip_shape": self.clip_shape,
+            "latent_dim": self.latent_dim,
+            "encoder_filters": self.encoder_filters,
+            "decoder_filters": self.decoder_filters,
+            "reconstruction": self.reconstruction,
+            "beta": schedules.serialize(self.beta),
+            "free_bits": self.free_bits,
+            "synchronized_batch_norm": self.synchronized_batch_norm,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def compile(self, optimizer="auto", **kwargs):
+        """Compiles with Adam(1e-3) by default; the loss is the ELBO's (no `loss=`)."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, clips, training=False):
+        z_mean, _ = self.encoder(clips, training=training)
+        return self.decoder(z_mean, training=training)
+
+    # === Training ===
+
+    def _terms(self, clips, training):
+        z_mean, z_log_var = self.encoder(clips, training=training)
+        reconstruction = self.decoder(self.sampling(z_mean, z_log_var), training=training)
+        reconstruction_loss = ops.mean(losses.reconstruction_loss(clips, reconstruction, self.reconstruction))
+        kl_loss = ops.mean(losses.kl_divergence(z_mean, z_log_var))
+        kl_objective = (
+            ops.mean(losses.kl_divergence(z_mean, z_log_var, self.free_bits)) if self.free_bits else kl_loss
+        )
+        beta = schedules.value_at(self.beta, self.optimizer.iterations)
+        nll = reconstruction_loss
+        if self.reconstruction == "mse":  # The Gaussian's normalising constant.
+            nll = nll + 0.5 * self.num_dimensions * math.log(2.0 * math.pi)
+        nelbo = nll + kl_loss
+        return {
+            "loss": reconstruction_loss + beta * kl_objective,
+            "reconstruction_loss": reconstruction_loss,
+            "kl_loss": kl_loss,
+            "beta": beta,
+            "nelbo": nelbo,
+            "bits_per_dim": nelbo / (self.num_dimensions * math.log(2.0)),
+        }
+
+    def _update_trackers(self, terms):
+        for name, tracker in self.trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        clips, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            terms = self._terms(clips, training=True)
+            # Averaged over the local batch by hand: gradients are summed over replicas.
+            scaled_loss = self.optimizer.scale_loss(terms["loss"] / replica_random.num_replicas())
+        gradients = tape.gradient(scaled_loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        return self._update_trackers(terms)
+
+    def test_step(self, data):
+        clips, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self._update_trackers(self._terms(clips, training=False))
+
+    # === Inference ===
+
+    def _check_clips(self, clips, name="clips"):
+        clips = tf.convert_to_tensor(clips, tf.float32)
+        if clips.shape.rank != 5 or tuple(clips.shape[1:]) != self.clip_shape:
+            raise ValueError(
+                f"`{name}` must have shape (batch, {', '.join(map(str, self.clip_shape))}). "
+                f"Received shape {tuple(clips.shape)}"
+            )
+        return clips
+
+    def encode(self, clips):
+        """Posterior `(z_mean, z_log_var)`, each `(batch, latent_dim)`."""
+        return tuple(self.encoder(self._check_clips(clips), training=False))
+
+    def decode(self, latents):
+        """Clips in [0, 1] from `(batch, latent_dim)` latents."""
+        latents = tf.convert_to_tensor(latents, tf.float32)
+        if latents.shape.rank != 2 or latents.shape[-1] != self.latent_dim:
+            raise ValueError(
+                f"`latents` must have shape (batch, {self.latent_dim}). Received shape {tuple(latents.shape)}"
+            )
+        return self.decoder(latents, training=False)
+
+    def reconstruct(self, clips, deterministic=True):
+        """Decodes the posterior mean (or, with `deterministic=False`, a posterior sample)."""
+        z_mean, z_log_var = self.encode(clips)
+        return self.decode(self.sampling(z_mean, z_log_var, deterministic=deterministic))
+
+    def sample(self, num_samples, seed=None):
+        """Decodes latents drawn from the prior; the same int `seed` gives the same clips."""
+        num_samples = validation.positive_int("num_samples", num_samples)
+        shape = (num_samples, self.latent_dim)
+        if seed is None:
+            latents = keras.random.normal(shape, seed=self.seed_generator)
+        else:
+            latents = tf.random.stateless_normal(shape, seed=[int(seed), 0])
+        return self.decode(latents)
+
+    def interpolate(self, clip_a, clip_b, steps=8):
+        """Decodes `steps` points on the line between the posterior means of two clips.
+
+        Returns:
+            `(steps, frames, height, width, channels)`.
+        """
+        steps = validation.positive_int("steps", steps)
+        start, _ = self.encode(tf.convert_to_tensor(clip_a, tf.float32)[None])
+        end, _ = self.encode(tf.convert_to_tensor(clip_b, tf.float32)[None])
+        fractions = tf.linspace(0.0, 1.0, steps)[:, None]
+        return self.decode(start + fractions * (end - start))

@@ -1,0 +1,45 @@
+"""VideoVAE presets: model config and the training settings they were sized for."""
+
+from tfvidgen import schedules
+
+VIDEO_VAE_PRESETS = {
+    "tiny": {
+        "description": "For tests: 4 frames of 16x16x1, latent 8, two stride-2 layers each way.",
+        "config": {
+            "clip_shape": (4, 16, 16, 1),
+            "latent_dim": 8,
+            "encoder_filters": (8, 16),
+            "decoder_filters": (16, 8),
+        },
+        "training": {"batch_size": 8, "steps_per_epoch": 4, "epochs": 1},
+    },
+    "cpu_small": {
+        "description": (
+            "Moving MNIST on 2 CPU cores: 16 frames of 64x64x1, latent 64, encoder 16-32-64-128, "
+            "decoder 128-64-32-16, Bernoulli likelihood, KL weight warmed up from 0 to 1 over 500 steps."
+        ),
+        "config": {
+            "clip_shape": (16, 64, 64, 1),
+            "latent_dim": 64,
+            "encoder_filters": (16, 32, 64, 128),
+            "decoder_filters": (128, 64, 32, 16),
+            "beta": schedules.LinearSchedule(0.0, 1.0, steps=500),
+        },
+        "training": {"batch_size": 16, "steps_per_epoch": 100, "epochs": 4},
+    },
+    "gpu_64x64x3": {
+        "description": (
+            "For GPU/TPU on UCF-101 or BAIR through tfds: 16 frames of 64x64x3, latent 256, encoder "
+            "64-128-256-512, decoder 512-256-128-64, Gaussian likelihood, cyclical KL annealing."
+        ),
+        "config": {
+            "clip_shape": (16, 64, 64, 3),
+            "latent_dim": 256,
+            "encoder_filters": (64, 128, 256, 512),
+            "decoder_filters": (512, 256, 128, 64),
+            "reconstruction": "mse",
+            "beta": schedules.CyclicalSchedule(period=10_000, ramp_fraction=0.5),
+        },
+        "training": {"batch_size": 64, "steps_per_epoch": 1000, "epochs": 100},
+    },
+}
