@@ -53,3 +53,13 @@ def uniform(shape, seed_generator, dtype="float32"):
         lambda global_shape, seed: tf.random.stateless_uniform(global_shape, seed), shape, seed_generator
     )
     return tf.cast(values, dtype)
+
+
+def seeded_normal(num_samples, size, seed):
+    """`(num_samples, size)` standard normal values fixed by an int `seed`.
+
+    Stateless, so the same seed gives the same values in Python, in a
+    `tf.function` and in an exported SavedModel (`sample` endpoints).
+    """
+    shape = tf.stack([tf.cast(num_samples, tf.int32), size])
+    return tf.random.stateless_normal(shape, seed=tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)]))

@@ -1,6 +1,7 @@
 """ConvLSTM next-frame predictor with scheduled sampling and in-graph rollout."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -8,6 +9,7 @@ from tfvidgen import metrics as video_metrics
 from tfvidgen import replica_random
 from tfvidgen import schedules
 from tfvidgen import validation
+from tfvidgen.export import endpoints
 from tfvidgen.layers import DepthToSpace
 from tfvidgen.layers import SpaceToDepth
 from tfvidgen.losses import L1L2
@@ -277,6 +279,37 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
                 reduce_retracing=True,
             )
         return self._rollout_function(context, tf.constant(horizon, tf.int32))
+
+    def export_endpoints(self):
+        """`serving_default`/`predict`: frames -> next frames; `rollout`: (context, n) -> n future frames.
+
+        Batch and time are dynamic; height, width and channels are this model's.
+        """
+        video_shape = (None, None) + self.frame_shape
+
+        def predict(frames):
+            return {"next_frames": self(endpoints.checked(frames, video_shape, "frames"), training=False)}
+
+        def rollout(context, num_future_frames):
+            context = endpoints.checked(context, video_shape, "context")
+            has_frames = tf.debugging.assert_positive(tf.shape(context)[1], message="`context` needs at least 1 frame")
+            num_future_frames = endpoints.non_negative(
+                endpoints.scalar(num_future_frames, "num_future_frames"), "num_future_frames"
+            )
+            with tf.control_dependencies([has_frames]):
+                return {"future_frames": self.rollout(context, num_future_frames)}
+
+        context = np.random.default_rng(0).random((1, self.context_frames) + self.frame_shape).astype("float32")
+        predict_endpoint = endpoints.Endpoint(predict, [endpoints.video_spec(video_shape, "frames")], {"frames": context})
+        return {
+            "serving_default": predict_endpoint,
+            "predict": predict_endpoint,
+            "rollout": endpoints.Endpoint(
+                rollout,
+                [endpoints.video_spec(video_shape, "context"), endpoints.scalar_spec("num_future_frames")],
+                {"context": context, "num_future_frames": np.array(10, np.int32)},
+            ),
+        }
 
     # === Training ===
 

@@ -1,12 +1,14 @@
 """Video DCGAN: adversarial training of a clip generator by a custom `train_step`."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from tfvidgen import losses
 from tfvidgen import replica_random
 from tfvidgen import validation
+from tfvidgen.export import endpoints
 from tfvidgen.models.dcgan.video_dcgan_presets import VIDEO_DCGAN_PRESETS
 from tfvidgen.models.dcgan.video_discriminator import VideoDiscriminator
 from tfvidgen.models.dcgan.video_generator import VideoGenerator
@@ -230,11 +232,38 @@ class VideoDCGAN(VideoModel, keras.Model):
         shape = (num_samples, self.latent_dim)
         if seed is None:
             return keras.random.normal(shape, seed=self.seed_generator)
-        return tf.random.stateless_normal(shape, seed=[int(seed), 0])
+        return replica_random.seeded_normal(num_samples, self.latent_dim, int(seed))
 
     def generate(self, num_samples, seed=None):
         """Generates `num_samples` clips; the same int `seed` gives the same clips."""
         return self.generate_from_latents(self.sample_latents(num_samples, seed))
+
+    def export_endpoints(self):
+        """`serving_default`/`generate`: latents -> clips; `sample`: (num_samples, seed) -> clips."""
+        latent_shape = (None, self.latent_dim)
+
+        def generate(latents):
+            latents = endpoints.checked(latents, latent_shape, "latents", ("batch", "latent_dim"))
+            return {"clips": self.generator(latents, training=False)}
+
+        def sample(num_samples, seed):
+            num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
+            latents = replica_random.seeded_normal(num_samples, self.latent_dim, endpoints.scalar(seed, "seed"))
+            return {"clips": self.generator(latents, training=False)}
+
+        example_latents = np.random.default_rng(0).normal(size=(2, self.latent_dim)).astype("float32")
+        generate_endpoint = endpoints.Endpoint(
+            generate, [tf.TensorSpec(latent_shape, tf.float32, name="latents")], {"latents": example_latents}
+        )
+        return {
+            "serving_default": generate_endpoint,
+            "generate": generate_endpoint,
+            "sample": endpoints.Endpoint(
+                sample,
+                [endpoints.scalar_spec("num_samples"), endpoints.scalar_spec("seed")],
+                {"num_samples": np.array(2, np.int32), "seed": np.array(0, np.int32)},
+            ),
+        }
 
     def interpolate(self, seed_a, seed_b, steps=8):
         """Clips along the great circle between the latents of two seeds (slerp).

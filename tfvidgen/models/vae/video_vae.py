@@ -3,6 +3,7 @@
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -10,6 +11,7 @@ from tfvidgen import losses
 from tfvidgen import replica_random
 from tfvidgen import schedules
 from tfvidgen import validation
+from tfvidgen.export import endpoints
 from tfvidgen.layers import Sampling
 from tfvidgen.models.vae.video_decoder import VideoDecoder
 from tfvidgen.models.vae.video_encoder import VideoEncoder
@@ -216,7 +218,7 @@ class VideoVAE(VideoModel, keras.Model):
         if seed is None:
             latents = keras.random.normal(shape, seed=self.seed_generator)
         else:
-            latents = tf.random.stateless_normal(shape, seed=[int(seed), 0])
+            latents = replica_random.seeded_normal(num_samples, self.latent_dim, int(seed))
         return self.decode(latents)
 
     def interpolate(self, clip_a, clip_b, steps=8):
@@ -230,3 +232,45 @@ class VideoVAE(VideoModel, keras.Model):
         end, _ = self.encode(tf.convert_to_tensor(clip_b, tf.float32)[None])
         fractions = tf.linspace(0.0, 1.0, steps)[:, None]
         return self.decode(start + fractions * (end - start))
+
+    def export_endpoints(self):
+        """`serving_default`/`reconstruct`, `encode`, `decode` and `sample` signatures."""
+        clip_shape = (None,) + self.clip_shape
+        latent_shape = (None, self.latent_dim)
+
+        def reconstruct(clips):
+            z_mean, z_log_var = self.encoder(endpoints.checked(clips, clip_shape, "clips"), training=False)
+            return {"reconstruction": self.decoder(z_mean, training=False), "z_mean": z_mean, "z_log_var": z_log_var}
+
+        def encode(clips):
+            z_mean, z_log_var = self.encoder(endpoints.checked(clips, clip_shape, "clips"), training=False)
+            return {"z_mean": z_mean, "z_log_var": z_log_var}
+
+        def decode(latents):
+            latents = endpoints.checked(latents, latent_shape, "latents", ("batch", "latent_dim"))
+            return {"clips": self.decoder(latents, training=False)}
+
+        def sample(num_samples, seed):
+            num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
+            latents = replica_random.seeded_normal(num_samples, self.latent_dim, endpoints.scalar(seed, "seed"))
+            return {"clips": self.decoder(latents, training=False)}
+
+        rng = np.random.default_rng(0)
+        clips_example = {"clips": rng.random((2,) + self.clip_shape).astype("float32")}
+        clips_spec = [endpoints.video_spec(clip_shape, "clips")]
+        reconstruct_endpoint = endpoints.Endpoint(reconstruct, clips_spec, clips_example)
+        return {
+            "serving_default": reconstruct_endpoint,
+            "reconstruct": reconstruct_endpoint,
+            "encode": endpoints.Endpoint(encode, clips_spec, clips_example),
+            "decode": endpoints.Endpoint(
+                decode,
+                [tf.TensorSpec(latent_shape, tf.float32, name="latents")],
+                {"latents": rng.normal(size=(2, self.latent_dim)).astype("float32")},
+            ),
+            "sample": endpoints.Endpoint(
+                sample,
+                [endpoints.scalar_spec("num_samples"), endpoints.scalar_spec("seed")],
+                {"num_samples": np.array(2, np.int32), "seed": np.array(0, np.int32)},
+            ),
+        }
