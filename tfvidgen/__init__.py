@@ -1,0 +1,25 @@
+"""tfvidgen: video prediction and generation models for TensorFlow 2 and Keras 3.
+
+Three model families share one API (presets, `fit`, `.keras` saving, SavedModel
+export): `tfvidgen.models.ConvLSTMPredictor`, `VideoDCGAN` and `VideoVAE`.
+Submodules are imported on first use, so `import tfvidgen` is cheap.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = (
+    "callbacks", "data", "distribute", "export", "layers", "losses", "metrics", "models",
+    "plotting", "replica_random", "schedules", "serving", "validation", "video_io",
+)
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"tfvidgen.{name}")
+    raise AttributeError(f"module 'tfvidgen' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_SUBMODULES))

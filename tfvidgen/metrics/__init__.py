@@ -14,3 +14,9 @@ from tfvidgen.metrics.frame_metrics import per_frame_mae
 from tfvidgen.metrics.frame_metrics import per_frame_mse
 from tfvidgen.metrics.frame_metrics import per_frame_psnr
 from tfvidgen.metrics.frame_metrics import per_frame_ssim
+from tfvidgen.metrics.feature_extractor import ClipFeatures
+from tfvidgen.metrics.feature_extractor import load_feature_extractor
+from tfvidgen.metrics.frechet import GaussianStatistics
+from tfvidgen.metrics.frechet import frechet_distance
+from tfvidgen.metrics.frechet import mean_pairwise_distance
+from tfvidgen.metrics.likelihood import PixelBernoulliBaseline

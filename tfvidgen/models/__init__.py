@@ -10,3 +10,5 @@ from tfvidgen.models.vae import VIDEO_VAE_PRESETS
 from tfvidgen.models.vae import VideoDecoder
 from tfvidgen.models.vae import VideoEncoder
 from tfvidgen.models.vae import VideoVAE
+
+FAMILIES = {"convlstm": ConvLSTMPredictor, "dcgan": VideoDCGAN, "vae": VideoVAE}

@@ -13,7 +13,9 @@ class VideoModel:
     - `compile_from_config`, so a `.keras` file restores a custom `compile()`
       with its optimizers' state (Keras skips custom compiles otherwise);
     - `export_endpoints()`, overridden per family, which `tfvidgen.export`
-      turns into SavedModel signatures.
+      turns into SavedModel signatures;
+    - `previews(batch, seed)`, overridden per family: named batches of clips
+      that show what the model does (for `tfvidgen.callbacks.VideoSamples`).
     """
 
     presets = {}
@@ -45,3 +47,7 @@ class VideoModel:
     def export_endpoints(self):
         """`{name: (function, input_signature)}` for `tfvidgen.export`."""
         raise NotImplementedError(f"{type(self).__name__} does not define serving endpoints.")
+
+    def previews(self, batch, seed=0):
+        """`{name: (n, frames, height, width, channels)}` clips showing the model at work."""
+        raise NotImplementedError(f"{type(self).__name__} does not define previews.")

@@ -311,6 +311,16 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
             ),
         }
 
+    def previews(self, batch, seed=0):
+        """The true clip and, below it, the context followed by the rollout."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        context, target = self._context_and_target(tf.convert_to_tensor(x), None if y is None else tf.convert_to_tensor(y))
+        future = self.predict_future(context, int(target.shape[1]))
+        return {
+            "truth": tf.concat([context, tf.cast(target, tf.float32)], axis=1),
+            "prediction": tf.concat([context, future], axis=1),
+        }
+
     # === Training ===
 
     def _context_and_target(self, x, y):

@@ -265,6 +265,11 @@ class VideoDCGAN(VideoModel, keras.Model):
             ),
         }
 
+    def previews(self, batch, seed=0):
+        """Samples from fixed latents (as many as the batch has clips, at most 16)."""
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        return {"samples": self.generate(min(16, int(real.shape[0])), seed=seed)}
+
     def interpolate(self, seed_a, seed_b, steps=8):
         """Clips along the great circle between the latents of two seeds (slerp).
 

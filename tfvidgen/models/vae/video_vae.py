@@ -221,6 +221,15 @@ class VideoVAE(VideoModel, keras.Model):
             latents = replica_random.seeded_normal(num_samples, self.latent_dim, int(seed))
         return self.decode(latents)
 
+    def previews(self, batch, seed=0):
+        """The batch's clips, their reconstructions, and samples from fixed latents."""
+        clips, _, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        return {
+            "input": clips,
+            "reconstruction": self.reconstruct(clips),
+            "samples": self.sample(int(clips.shape[0]), seed=seed),
+        }
+
     def interpolate(self, clip_a, clip_b, steps=8):
         """Decodes `steps` points on the line between the posterior means of two clips.
 

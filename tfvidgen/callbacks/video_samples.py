@@ -1,0 +1,71 @@
+"""Writes sample videos during training: GIFs, PNG grids and TensorBoard images."""
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfvidgen import video_io
+
+
+def tensorboard_available():
+    """Whether `tf.summary` can write (it needs the `tensorboard` package)."""
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class VideoSamples(keras.callbacks.Callback):
+    """Every `every` epochs, saves the model's previews as GIF, PNG and TensorBoard images.
+
+    The previews come from `model.previews(batch, seed)` (every tfvidgen model
+    has one): the ConvLSTM predictor shows the truth and its rollout after the
+    context, the GAN fixed-seed samples, the VAE inputs, reconstructions and
+    samples. The same `batch` and `seed` are used every time, so successive
+    files show training progress.
+
+    Args:
+        directory: where `<name>_epoch_003.gif` and `.png` files go.
+        batch: a fixed batch of validation data (what `fit` would receive).
+        every: epochs between samples.
+        seed: seed of generated samples.
+        log_dir: TensorBoard log directory for image summaries (optional;
+            needs the `tensorboard` package, which TensorFlow 2.21 no longer
+            installs: `pip install tfvidgen[tensorboard]`).
+        max_images: previews kept per grid.
+        scale: integer upscaling of small frames in the files.
+    """
+
+    def __init__(self, directory, batch, every=1, seed=0, log_dir=None, max_images=8, scale=2):
+        super().__init__()
+        self.directory = directory
+        self.batch = batch
+        self.every = every
+        self.seed = seed
+        self.max_images = max_images
+        self.scale = scale
+        self.writer = None
+        if log_dir and tensorboard_available():
+            self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "samples"))
+        self.written = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            self.write(epoch + 1)
+
+    def write(self, epoch):
+        previews = {name: np.asarray(clips)[: self.max_images] for name, clips in self.model.previews(self.batch, self.seed).items()}
+        for name, clips in previews.items():
+            stem = os.path.join(self.directory, f"{name}_epoch_{epoch:03d}")
+            video_io.write_gif(stem + ".gif", video_io.tile_clips(clips), scale=self.scale)
+            video_io.write_png(stem + ".png", video_io.frame_strip_grid(list(clips), scale=self.scale))
+            self.written.extend([stem + ".gif", stem + ".png"])
+            if self.writer is not None:
+                with self.writer.as_default():
+                    # One image per frame of the first clip: the frames of a video, left to right.
+                    tf.summary.image(name, clips[0], step=epoch, max_outputs=clips.shape[1])
+        if self.writer is not None:
+            self.writer.flush()

@@ -1,0 +1,147 @@
+"""`tfvidgen generate | predict | evaluate | export | serving`."""
+
+import json
+import os
+
+import numpy as np
+
+from tfvidgen import data as data_lib
+from tfvidgen import export as export_lib
+from tfvidgen import metrics
+from tfvidgen import plotting
+from tfvidgen import video_io
+from tfvidgen.cli.loading import family_of
+from tfvidgen.cli.loading import load_any
+from tfvidgen.data import transforms
+
+
+def _require(model, families, command):
+    family = family_of(model)
+    if family not in families:
+        raise ValueError(f"`tfvidgen {command}` needs a {' or '.join(families)} model; this one is {family}.")
+    return family
+
+
+def _write_clips(path, clips, scale):
+    clips = np.asarray(clips)
+    if path.lower().endswith(".png"):
+        return video_io.write_png(path, video_io.frame_strip_grid(list(clips), scale=scale))
+    return video_io.write_video(path, video_io.tile_clips(clips), scale=scale)
+
+
+def generate(args):
+    model = load_any(args.model)
+    family = _require(model, ("dcgan", "vae"), "generate")
+    clips = model.generate(args.num, seed=args.seed) if family == "dcgan" else model.sample(args.num, seed=args.seed)
+    path = _write_clips(args.out, clips, args.scale)
+    print(f"wrote {args.num} clips of {tuple(clips.shape[1:])} to {path}")
+
+
+def _fit_frames(frames, frame_shape):
+    """Resizes (crop) and converts channels of float frames to the model's frame shape."""
+    height, width, channels = frame_shape
+    uint8 = video_io.to_uint8(frames)
+    resized = np.stack([transforms.resize_frame_numpy(frame, (height, width), "crop") for frame in uint8])
+    resized = resized.reshape(len(resized), height, width, -1)
+    if resized.shape[-1] == 3 and channels == 1:
+        resized = np.round(resized.astype(np.float32) @ np.array([0.2989, 0.587, 0.114], np.float32))[..., None]
+    elif resized.shape[-1] == 1 and channels == 3:
+        resized = np.repeat(resized, 3, axis=-1)
+    return resized.astype(np.float32) / 255.0
+
+
+def predict(args):
+    model = load_any(args.model)
+    _require(model, ("convlstm",), "predict")
+    frame_shape = tuple(model.frame_shape)
+    context_frames = args.context_frames or model.context_frames
+    needed = args.start + context_frames + args.horizon
+    frames = _fit_frames(video_io.read_video(args.video, max_frames=needed), frame_shape)
+    if len(frames) < args.start + context_frames:
+        raise ValueError(
+            f"{args.video!r} has {len(frames)} frames; --start {args.start} with {context_frames} context frames "
+            f"needs at least {args.start + context_frames}."
+        )
+    context = frames[args.start : args.start + context_frames]
+    future = np.asarray(model.predict_future(context[None], args.horizon))[0]
+    truth = frames[args.start : args.start + context_frames + args.horizon]
+    if len(truth) < context_frames + args.horizon:  # The video ends before the horizon: black frames.
+        truth = np.concatenate([truth, np.zeros((context_frames + args.horizon - len(truth),) + frame_shape, np.float32)])
+    out = args.out or os.path.splitext(args.video)[0] + "_prediction.mp4"
+    video_io.write_video(out, video_io.side_by_side(truth, np.concatenate([context, future])), scale=args.scale)
+    print(f"wrote {out}: input (left) and {context_frames} context + {args.horizon} predicted frames (right)")
+
+
+def evaluate(args):
+    model = load_any(args.model)
+    family = family_of(model)
+    if family == "convlstm":
+        results = _evaluate_predictor(model, args)
+        print(metrics.format_table(results))
+    else:
+        from tfvidgen.metrics import generative
+
+        clip_shape = tuple(model.clip_shape)
+        clips = data_lib.load_clips(
+            args.data, clip_shape[0], clip_shape[1:3], clip_shape[3], split=args.split, num_clips=args.num_clips, seed=args.seed
+        )
+        results = generative.evaluate_generator(model, family, clips, args.num_clips, args.batch_size, args.features, args.seed)
+        print(generative.format_report(results))
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "evaluation.json"), "w") as file:
+            json.dump(results, file, indent=2)
+        if family == "convlstm":
+            plotting.plot_per_frame(os.path.join(args.out, "per_frame.png"), results)
+        print(f"wrote {args.out}/evaluation.json")
+
+
+def _evaluate_predictor(model, args):
+    height, width, channels = model.frame_shape
+    context_frames = args.context_frames or model.context_frames
+    clips = data_lib.load_clips(
+        args.data, context_frames + args.horizon, (height, width), channels,
+        split=args.split, num_clips=args.num_clips, seed=args.seed,
+    )
+    pairs = data_lib.prediction_pairs(clips, context_frames, args.horizon).batch(args.batch_size)
+    return metrics.evaluate_predictions(model.predict_future, pairs)
+
+
+def export(args):
+    model = load_any(args.model)
+    if not hasattr(model, "export_endpoints"):
+        raise ValueError(f"{args.model!r} is already a SavedModel; export takes a .keras file or a run directory.")
+    path = export_lib.export_for_serving(model, args.out, version=args.version, overwrite=args.overwrite, uint8=args.uint8)
+    print(f"exported {type(model).__name__} to {path}")
+    if not args.no_check:
+        _print_check(export_lib.check_servable(path, model=model))
+
+
+def _print_check(results):
+    for signature, result in sorted(results.items()):
+        shapes = ", ".join(f"{key} {tuple(shape)}" for key, shape in sorted(result["shapes"].items()))
+        print(f"  {signature:22s} OK  max |diff| {result['max_abs_diff']:.2g}  {shapes}")
+
+
+def serving(args):
+    if args.serving_command == "check":
+        path = export_lib.latest_version(args.path)
+        results = export_lib.check_servable(path)
+        print(f"{path}: every signature loads and runs through TensorFlow's C API (TF_LoadSessionFromSavedModel)")
+        _print_check(results)
+    else:
+        from tfvidgen.serving import model_config
+
+        models = {}
+        for pair in args.model:
+            name, separator, base_path = pair.partition("=")
+            if not separator or not name or not base_path:
+                raise ValueError(f"`--model` takes NAME=BASE_PATH. Received: {pair!r}")
+            models[name] = base_path
+        text = model_config.model_config_list(models)
+        if args.out:
+            with open(args.out, "w") as file:
+                file.write(text)
+            print(f"wrote {args.out}")
+        else:
+            print(text, end="")

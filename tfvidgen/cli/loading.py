@@ -1,0 +1,52 @@
+"""Loading whatever the user points the CLI at: a .keras file, a run directory, an export."""
+
+import os
+
+import keras
+import tensorflow as tf
+
+from tfvidgen.models import FAMILIES
+from tfvidgen.serving.exported_model import ExportedModel
+
+
+def family_of(model):
+    """`"convlstm"`, `"dcgan"` or `"vae"` for a model or an `ExportedModel`."""
+    if isinstance(model, ExportedModel):
+        return model.family
+    for family, cls in FAMILIES.items():
+        if isinstance(model, cls):
+            return family
+    raise ValueError(f"{type(model).__name__} is not a tfvidgen model family ({', '.join(FAMILIES)}).")
+
+
+def _is_saved_model(path):
+    if tf.io.gfile.exists(os.path.join(path, "saved_model.pb")):
+        return True
+    return tf.io.gfile.isdir(path) and any(name.rstrip("/").isdigit() for name in tf.io.gfile.listdir(path))
+
+
+def load_any(path):
+    """Loads a `.keras` file, a run directory (its `model.keras`) or a SavedModel export.
+
+    Returns:
+        A Keras model, or an `ExportedModel` for SavedModels.
+
+    Raises:
+        FileNotFoundError: naming the path and what was looked for.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No model at {path!r}: expected a .keras file, a run directory or a SavedModel.")
+    if os.path.isfile(path):
+        if not path.endswith(".keras"):
+            raise ValueError(f"{path!r} is not a .keras file.")
+        return keras.models.load_model(path)
+    run_model = os.path.join(path, "model.keras")
+    if os.path.exists(run_model):
+        return keras.models.load_model(run_model)
+    if _is_saved_model(path):
+        return ExportedModel(path)
+    raise FileNotFoundError(
+        f"{path!r} holds no model.keras (a finished run directory) and no SavedModel "
+        "(saved_model.pb or numbered version directories)."
+    )

@@ -1,0 +1,133 @@
+"""The `tfvidgen` command line: train, generate, predict, evaluate, export, serving.
+
+Subcommand modules are imported when used, so `tfvidgen --help` answers at once
+(TensorFlow takes seconds to import). Errors are one line on stderr with exit
+code 1; set TFVIDGEN_DEBUG=1 for the traceback.
+"""
+
+import argparse
+import os
+import sys
+
+FAMILIES = ("convlstm", "dcgan", "vae")
+
+
+def _train_parser(subparsers):
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model (no options: ConvLSTM cpu_small on built-in Moving MNIST)",
+        description="Train a model family on built-in Moving MNIST, tfds, video files or TFRecords. "
+        "With no options: the ConvLSTM predictor's cpu_small preset on generated Moving MNIST, offline.",
+    )
+    parser.add_argument("family", nargs="?", default="convlstm", choices=FAMILIES, help="model family (default convlstm)")
+    parser.add_argument("--preset", default="cpu_small", help="model preset: tiny, cpu_small or the GPU preset")
+    parser.add_argument(
+        "--data", default="moving_mnist",
+        help="moving_mnist (generated, offline), moving_mnist:mnist, tfds:NAME, tfrecord:PATTERN "
+        "(with {split}), or a video file, directory or glob",
+    )
+    parser.add_argument("--epochs", type=int, help="epochs (default: the preset's)")
+    parser.add_argument("--steps-per-epoch", type=int, help="steps per epoch (default: the preset's)")
+    parser.add_argument("--batch-size", type=int, help="global batch size (default: the preset's)")
+    parser.add_argument("--learning-rate", type=float, help="learning rate (default: the preset's)")
+    parser.add_argument("--out", help="run directory (default runs/FAMILY-PRESET); rerun to resume")
+    parser.add_argument("--overwrite", action="store_true", help="train again in a directory holding a finished run")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a model config value (JSON)")
+    parser.add_argument(
+        "--strategy", default="auto", choices=("auto", "default", "one_device", "mirrored", "multi_worker", "tpu"),
+        help="tf.distribute strategy (auto: TPU, TF_CONFIG cluster, several GPUs, else one device)",
+    )
+    parser.add_argument("--mixed-precision", choices=("float16", "bfloat16"), help="mixed-precision policy")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--validation-clips", type=int, default=32, help="held-out clips evaluated each epoch")
+    parser.add_argument("--sample-every", type=int, default=1, help="epochs between sample GIFs")
+    parser.add_argument("--backup-every", type=int, default=10, help="steps between resume checkpoints")
+    parser.add_argument("--time-limit-minutes", type=float, help="stop training after this many minutes")
+    parser.add_argument("--no-export", action="store_true", help="skip the SavedModel export")
+    parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2), help="Keras fit verbosity")
+
+
+def _inference_parsers(subparsers):
+    generate = subparsers.add_parser("generate", help="generate clips with a GAN or VAE", description="Generate clips from a trained VideoDCGAN or VideoVAE (.keras file, run directory or SavedModel).")
+    generate.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
+    generate.add_argument("--num", type=int, default=16, help="number of clips")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--out", default="samples.gif", help="output: .gif or .mp4 (a grid of videos) or .png (frames)")
+    generate.add_argument("--scale", type=int, default=2, help="integer upscaling of frames")
+
+    predict = subparsers.add_parser("predict", help="continue a video with a ConvLSTM predictor", description="Continue a real video file: the input on the left, the prediction on the right.")
+    predict.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
+    predict.add_argument("--video", required=True, help="input video file")
+    predict.add_argument("--horizon", type=int, default=10, help="frames to predict")
+    predict.add_argument("--context-frames", type=int, help="frames of context (default: the model's)")
+    predict.add_argument("--start", type=int, default=0, help="first context frame in the video")
+    predict.add_argument("--out", help="output video (.mp4 or .gif; default VIDEO_prediction.mp4)")
+    predict.add_argument("--scale", type=int, default=2)
+
+    evaluate = subparsers.add_parser("evaluate", help="score a model against baselines", description="Evaluate a model on held-out data with the metrics of its family and the baselines.")
+    evaluate.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
+    evaluate.add_argument("--data", default="moving_mnist", help="data spec, as for train (e.g. tfds:moving_mnist)")
+    evaluate.add_argument("--split", default="test", choices=("train", "validation", "test"))
+    evaluate.add_argument("--num-clips", type=int, default=256)
+    evaluate.add_argument("--batch-size", type=int, default=16)
+    evaluate.add_argument("--context-frames", type=int, help="ConvLSTM: context length (default: the model's)")
+    evaluate.add_argument("--horizon", type=int, default=10, help="ConvLSTM: frames to roll out")
+    evaluate.add_argument("--features", help="GAN/VAE: feature extractor for the Frechet distance (default: the shipped one)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--out", help="directory for evaluation.json and plots")
+
+    export = subparsers.add_parser("export", help="export a SavedModel for TF Serving", description="Export a .keras model or a run directory to BASE/<version>/ for TF Serving, atomically.")
+    export.add_argument("--model", required=True, help=".keras file or run directory")
+    export.add_argument("--out", required=True, help="base directory (TF Serving's model base path)")
+    export.add_argument("--version", type=int, help="version number (default: the next free one)")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing version")
+    export.add_argument("--uint8", action="store_true", help="also export uint8-frame signatures")
+    export.add_argument("--no-check", action="store_true", help="skip the C API servability check")
+
+    serving = subparsers.add_parser("serving", help="servability check and TF Serving config")
+    serving_commands = serving.add_subparsers(dest="serving_command", required=True)
+    check = serving_commands.add_parser("check", help="load and run every signature through TensorFlow's C API", description="Prove an export serves: load it with TF_LoadSessionFromSavedModel in a process without TensorFlow's Python API, run every signature on its warm-up request, compare with the in-process result.")
+    check.add_argument("path", help="SavedModel version or base directory")
+    config = serving_commands.add_parser("config", help="write a model_config_list for several models", description="Write TF Serving's --model_config_file for several exported models.")
+    config.add_argument("--model", action="append", required=True, metavar="NAME=BASE_PATH", help="a served model")
+    config.add_argument("--out", help="output file (default: print)")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="tfvidgen",
+        description="Video prediction and generation models for TensorFlow/Keras: train, generate, predict, "
+        "evaluate, export and check servability.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    _train_parser(subparsers)
+    _inference_parsers(subparsers)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        if args.command == "train":
+            from tfvidgen.cli import train
+
+            train.run(args)
+        else:
+            from tfvidgen.cli import commands
+
+            getattr(commands, args.command)(args)
+    except KeyboardInterrupt:
+        print("tfvidgen: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # One clear line, not a traceback.
+        if os.environ.get("TFVIDGEN_DEBUG"):
+            raise
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"tfvidgen: error: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Choosing a `tf.distribute` strategy: TPU, multi-worker, several GPUs, or one device."""
+
+import json
+import logging
+import os
+
+import tensorflow as tf
+
+from tfvidgen import validation
+
+logger = logging.getLogger(__name__)
+
+STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
+
+
+def _tpu_hinted():
+    """True where a TPU may be reachable, without touching the network otherwise."""
+    return bool(os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR") or os.path.exists("/dev/accel0"))
+
+
+def _tpu_strategy():
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME", ""))
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def _has_tf_config_cluster():
+    config = os.environ.get("TF_CONFIG")
+    if not config:
+        return False
+    try:
+        return bool(json.loads(config).get("cluster"))
+    except ValueError as error:
+        raise ValueError(f"TF_CONFIG is not valid JSON: {error}") from error
+
+
+def get_strategy(name="auto"):
+    """Returns a `tf.distribute.Strategy`; create and compile models in its `scope()`.
+
+    Args:
+        name: `"auto"` picks, in order: `TPUStrategy` when a TPU is reachable
+            (`TPU_NAME` or `COLAB_TPU_ADDR` set, or a TPU VM device),
+            `MultiWorkerMirroredStrategy` when `TF_CONFIG` describes a cluster,
+            `MirroredStrategy` with more than one GPU, else the default
+            strategy (one device). `"default"`, `"one_device"`, `"mirrored"`
+            (all local GPUs, or all logical CPUs without GPUs),
+            `"multi_worker"` and `"tpu"` force one.
+
+    Raises:
+        ValueError: for an unknown name, or `"tpu"` where no TPU answers.
+    """
+    validation.one_of("strategy", name, STRATEGIES)
+    if name == "tpu" or (name == "auto" and _tpu_hinted()):
+        try:
+            return _tpu_strategy()
+        except (ValueError, RuntimeError, tf.errors.OpError) as error:
+            if name == "tpu":
+                raise ValueError(f"`strategy='tpu'` was asked for but no TPU could be reached: {error}") from error
+            logger.warning("A TPU was hinted but could not be reached (%s); falling back.", error)
+    if name == "multi_worker" or (name == "auto" and _has_tf_config_cluster()):
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "mirrored":
+        devices = [device.name for device in gpus] or [device.name for device in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "auto" and len(gpus) > 1:
+        return tf.distribute.MirroredStrategy()
+    if name == "one_device":
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    return tf.distribute.get_strategy()
+
+
+def describe(strategy):
+    """A one-line description, e.g. `MirroredStrategy on 2 replicas (GPU:0, GPU:1)`."""
+    try:
+        devices = strategy.extended.worker_devices
+    except (RuntimeError, AttributeError):  # The default strategy has none to list.
+        devices = ()
+    short = ", ".join(device.split("device:")[-1] for device in devices)
+    return f"{type(strategy).__name__} on {strategy.num_replicas_in_sync} replica(s)" + (f" ({short})" if short else "")
+
+
+def set_mixed_precision(mode):
+    """`None`, `"float16"` or `"bfloat16"`: sets Keras' global dtype policy.
+
+    Call before building models. tfvidgen's models keep float32 outputs and
+    losses, and the GAN wraps both its optimizers for loss scaling under float16.
+    """
+    if mode is None:
+        return
+    validation.one_of("mixed_precision", mode, ("float16", "bfloat16"))
+    import keras
+
+    keras.mixed_precision.set_global_policy(f"mixed_{mode}")

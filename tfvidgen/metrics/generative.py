@@ -1,0 +1,96 @@
+"""Evaluating generators (GAN, VAE) on held-out clips, with baselines."""
+
+import numpy as np
+
+from tfvidgen.metrics.frame_metrics import per_frame_psnr
+from tfvidgen.metrics.frame_metrics import per_frame_ssim
+from tfvidgen.metrics.frechet import GaussianStatistics
+from tfvidgen.metrics.frechet import mean_pairwise_distance
+from tfvidgen.metrics.feature_extractor import load_feature_extractor
+
+
+def _stack(dataset, limit):
+    clips = np.stack([np.asarray(clip) for clip in dataset.take(limit)])
+    if len(clips) < 2:
+        raise ValueError(f"Evaluation needs at least 2 held-out clips; the data gave {len(clips)}.")
+    return clips
+
+
+def mean_clip_noise_baseline(clips, count, seed=0):
+    """'Mean clip + noise': the per-pixel mean of `clips` plus Gaussian noise of their per-pixel std."""
+    rng = np.random.default_rng(seed)
+    mean, std = clips.mean(axis=0), clips.std(axis=0)
+    return np.clip(mean + std * rng.standard_normal((count,) + clips.shape[1:]), 0.0, 1.0).astype(np.float32)
+
+
+def generate_clips(model, family, count, batch_size, seed):
+    """`count` clips from a GAN (`generate`) or VAE (`sample`), in seeded batches."""
+    method = model.generate if family == "dcgan" else model.sample
+    batches = [
+        np.asarray(method(min(batch_size, count - start), seed=seed + index))
+        for index, start in enumerate(range(0, count, batch_size))
+    ]
+    return np.concatenate(batches)
+
+
+def frechet_report(real, generated, features, seed=0):
+    """Fréchet distances of generated clips and of the mean-clip baseline to `real`, plus diversity."""
+    real_features = features(real)
+    generated_features = features(generated)
+    baseline_features = features(mean_clip_noise_baseline(real, len(generated), seed))
+    real_statistics = GaussianStatistics().update(real_features)
+    return {
+        "feature_space": features.name,
+        "frechet_distance": GaussianStatistics().update(generated_features).distance_to(real_statistics),
+        "frechet_distance_mean_clip_noise": GaussianStatistics().update(baseline_features).distance_to(real_statistics),
+        "diversity": mean_pairwise_distance(generated_features),
+        "diversity_real": mean_pairwise_distance(real_features),
+    }
+
+
+def evaluate_generator(model, family, clips, num_clips, batch_size=16, features=None, seed=0):
+    """Scores a GAN or VAE on held-out clips.
+
+    Args:
+        model: a `VideoDCGAN`, `VideoVAE` or their `ExportedModel`.
+        family: `"dcgan"` or `"vae"`.
+        clips: a dataset of held-out float32 clips.
+        num_clips: clips used (and generated).
+        batch_size: generation batch size.
+        features: feature extractor spec (see `load_feature_extractor`).
+        seed: generation seed.
+
+    Returns:
+        A dict with the Fréchet distance of samples and of the
+        "mean clip + noise" baseline, diversity (mean pairwise feature
+        distance of samples and of real clips) and, for a VAE, reconstruction
+        PSNR/SSIM (and the negative ELBO when the Keras model is given).
+    """
+    real = _stack(clips, num_clips)
+    generated = generate_clips(model, family, len(real), batch_size, seed)
+    results = {"family": family, "num_clips": len(real)}
+    results.update(frechet_report(real, generated, load_feature_extractor(features), seed))
+    if family == "vae":
+        reconstructions = np.concatenate(
+            [np.asarray(model.reconstruct(real[start : start + batch_size])) for start in range(0, len(real), batch_size)]
+        )
+        results["reconstruction_psnr"] = float(np.mean(per_frame_psnr(real, reconstructions)))
+        results["reconstruction_ssim"] = float(np.mean(per_frame_ssim(real, reconstructions)))
+        if hasattr(model, "evaluate"):
+            scores = model.evaluate(real, batch_size=batch_size, return_dict=True, verbose=0)
+            results["nelbo_nats_per_clip"] = float(scores["nelbo"])
+            results["bits_per_dim"] = float(scores["bits_per_dim"])
+    return results
+
+
+def format_report(results):
+    lines = [
+        f"Frechet distance ({results['feature_space']}): {results['frechet_distance']:.3f}   "
+        f"mean clip + noise baseline: {results['frechet_distance_mean_clip_noise']:.3f}",
+        f"diversity (mean pairwise feature distance): samples {results['diversity']:.3f}, real {results['diversity_real']:.3f}",
+    ]
+    if "reconstruction_psnr" in results:
+        lines.append(f"reconstruction PSNR {results['reconstruction_psnr']:.2f} dB, SSIM {results['reconstruction_ssim']:.4f}")
+    if "bits_per_dim" in results:
+        lines.append(f"negative ELBO: {results['nelbo_nats_per_clip']:.1f} nats/clip, {results['bits_per_dim']:.4f} bits/dim")
+    return "\n".join(lines)
