@@ -8,13 +8,16 @@ achieved FLOP rate from the analytic count in `flops.py`.
 """
 
 import argparse
+import os
 import time
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # Before TensorFlow loads; see docs/benchmarks.md.
 
-from flops import model_forward_flops_per_frame
-from tfvidgen.models import ConvLSTMPredictor
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from flops import model_forward_flops_per_frame  # noqa: E402
+from tfvidgen.models import ConvLSTMPredictor  # noqa: E402
 
 
 def keras_io_conv_lstm(frame_shape=(64, 64, 1)):

@@ -28,7 +28,7 @@ CONVLSTM_PRESETS = {
             "context_frames": 10,
             "teacher_forcing": None,
         },
-        "training": {"num_frames": 20, "batch_size": 16, "learning_rate": 1e-3, "steps_per_epoch": 50, "epochs": 4},
+        "training": {"num_frames": 20, "batch_size": 16, "learning_rate": 1e-3, "steps_per_epoch": 40, "epochs": 3},
     },
     "openstl_convlstm_s": {
         "description": (

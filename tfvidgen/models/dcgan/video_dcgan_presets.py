@@ -23,7 +23,7 @@ VIDEO_DCGAN_PRESETS = {
             "discriminator_filters": (16, 32, 64, 128),
             "spectral_norm": True,
         },
-        "training": {"batch_size": 16, "steps_per_epoch": 100, "epochs": 4},
+        "training": {"batch_size": 32, "steps_per_epoch": 200, "epochs": 5},
     },
     "gpu_64x64x3": {
         "description": (

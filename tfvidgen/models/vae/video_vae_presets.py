@@ -25,7 +25,7 @@ VIDEO_VAE_PRESETS = {
             "decoder_filters": (128, 64, 32, 16),
             "beta": schedules.LinearSchedule(0.0, 1.0, steps=500),
         },
-        "training": {"batch_size": 16, "steps_per_epoch": 100, "epochs": 4},
+        "training": {"batch_size": 32, "steps_per_epoch": 200, "epochs": 5},
     },
     "gpu_64x64x3": {
         "description": (
