@@ -21,11 +21,12 @@ def layer_forward_flops(layer, input_shape, output_shape):
     if isinstance(layer, keras.layers.Conv3D):
         time_kernel, height_kernel, width_kernel = layer.kernel_size
         return (
-            2 * _positions(output_shape) * time_kernel * height_kernel * width_kernel
-            * input_shape[-1] * layer.filters
+            2 * _positions(output_shape) * time_kernel * height_kernel * width_kernel * input_shape[-1] * layer.filters
         )
     if isinstance(layer, keras.layers.Conv2D):
-        return 2 * _positions(output_shape) * layer.kernel_size[0] * layer.kernel_size[1] * input_shape[-1] * layer.filters
+        return (
+            2 * _positions(output_shape) * layer.kernel_size[0] * layer.kernel_size[1] * input_shape[-1] * layer.filters
+        )
     return 0
 
 

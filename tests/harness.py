@@ -24,9 +24,7 @@ def optimizer_state(model):
     """Every optimizer variable of the model (several optimizers for a GAN), as arrays."""
     names = [name for name in ("optimizer", "d_optimizer", "g_optimizer") if getattr(model, name, None) is not None]
     return {
-        f"{name}/{variable.path}": variable.numpy()
-        for name in names
-        for variable in getattr(model, name).variables
+        f"{name}/{variable.path}": variable.numpy() for name in names for variable in getattr(model, name).variables
     }
 
 

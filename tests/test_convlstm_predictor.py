@@ -139,7 +139,9 @@ def test_bad_arguments_and_inputs(model):
         ConvLSTMPredictor(frame_shape=(16, 16, 1), filters=(4, 4), kernel_sizes=(3, 3, 3))
     with pytest.raises(ValueError, match="`teacher_forcing` must be in \\[0, 1\\]"):
         ConvLSTMPredictor(frame_shape=(16, 16, 1), teacher_forcing=1.5)
-    with pytest.raises(ValueError, match=r"`context` must have shape \(batch, frames >= 1, 16, 16, 1\).*\(2, 3, 16, 16, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"`context` must have shape \(batch, frames >= 1, 16, 16, 1\).*\(2, 3, 16, 16, 3\)"
+    ):
         model.predict_future(np.zeros((2, 3, 16, 16, 3), "float32"), 2)
     with pytest.raises(ValueError, match="`horizon` must be a non-negative integer"):
         model.predict_future(_frames(frames=2), -1)

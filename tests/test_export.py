@@ -47,7 +47,10 @@ def test_every_family_serves_through_the_c_api(exported, family):
 def _cli_show(path):
     executable = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
     completed = subprocess.run(
-        [executable, "show", "--dir", path, "--all"], capture_output=True, text=True, timeout=300,
+        [executable, "show", "--dir", path, "--all"],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -61,38 +64,82 @@ def test_saved_model_cli_shows_names_dtypes_and_dynamic_dims(exported):
     rollout = convlstm["rollout"]
     assert re.search(r"inputs\['context'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, -1, 16, 16, 1\)", rollout)
     assert re.search(r"inputs\['num_future_frames'\] tensor_info:\s+dtype: DT_INT32\s+shape: unknown_rank", rollout)
-    assert re.search(r"outputs\['future_frames'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, -1, 16, 16, 1\)", rollout)
+    assert re.search(
+        r"outputs\['future_frames'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, -1, 16, 16, 1\)", rollout
+    )
     assert re.search(r"inputs\['frames'\] tensor_info:\s+dtype: DT_UINT8", convlstm["predict_uint8"])
     vae = _cli_show(exported["vae"][1])
     assert re.search(r"outputs\['z_mean'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, 8\)", vae["encode"])
-    assert re.search(r"inputs\['clips'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, 4, 16, 16, 1\)", vae["reconstruct"])
+    assert re.search(
+        r"inputs\['clips'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, 4, 16, 16, 1\)", vae["reconstruct"]
+    )
     dcgan = _cli_show(exported["dcgan"][1])
-    assert re.search(r"inputs\['latents'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, 16\)", dcgan["serving_default"])
-    assert re.search(r"outputs\['clips'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, 4, 16, 16, 1\)", dcgan["sample"])
+    assert re.search(
+        r"inputs\['latents'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, 16\)", dcgan["serving_default"]
+    )
+    assert re.search(
+        r"outputs\['clips'\] tensor_info:\s+dtype: DT_FLOAT\s+shape: \(-1, 4, 16, 16, 1\)", dcgan["sample"]
+    )
 
 
 def test_dynamic_batch_time_and_scalar_forms(exported):
     model, path = exported["convlstm"]
     context = np.random.default_rng(1).random((3, 5, 16, 16, 1)).astype("float32")
-    outputs, report = export.run_through_c_api(path, {"rollout": {"context": context, "num_future_frames": np.array([7], np.int32)}})
+    outputs, report = export.run_through_c_api(
+        path, {"rollout": {"context": context, "num_future_frames": np.array([7], np.int32)}}
+    )
     assert outputs["rollout"]["future_frames"].shape == (3, 7, 16, 16, 1)
     np.testing.assert_allclose(outputs["rollout"]["future_frames"], model.predict_future(context, 7).numpy(), atol=1e-5)
-    outputs, _ = export.run_through_c_api(path, {"rollout": {"context": context, "num_future_frames": np.array(0, np.int32)}})
+    outputs, _ = export.run_through_c_api(
+        path, {"rollout": {"context": context, "num_future_frames": np.array(0, np.int32)}}
+    )
     assert outputs["rollout"]["future_frames"].shape == (3, 0, 16, 16, 1)
     gan, gan_path = exported["dcgan"]
-    outputs, _ = export.run_through_c_api(gan_path, {"sample": {"num_samples": np.array(3, np.int32), "seed": np.array([9], np.int32)}})
+    outputs, _ = export.run_through_c_api(
+        gan_path, {"sample": {"num_samples": np.array(3, np.int32), "seed": np.array([9], np.int32)}}
+    )
     np.testing.assert_allclose(outputs["sample"]["clips"], gan.generate(3, seed=9).numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize(
     "family, signature, inputs, message",
     [
-        ("convlstm", "predict", {"frames": np.zeros((1, 2, 16, 16, 3), np.float32)}, r"`frames` must have shape \(batch, frames, 16, 16, 1\)"),
-        ("convlstm", "predict", {"frames": np.zeros((2, 16, 16, 1), np.float32)}, r"`frames` must have shape \(batch, frames, 16, 16, 1\)"),
-        ("convlstm", "rollout", {"context": np.zeros((1, 2, 16, 16, 1), np.float32), "num_future_frames": np.array([2, 3], np.int32)}, r"`num_future_frames` must be a scalar or have shape \[1\]"),
-        ("convlstm", "rollout", {"context": np.zeros((1, 2, 16, 16, 1), np.float32), "num_future_frames": np.array(-1, np.int32)}, r"`num_future_frames` must be >= 0"),
-        ("vae", "encode", {"clips": np.zeros((1, 5, 16, 16, 1), np.float32)}, r"`clips` must have shape \(batch, 4, 16, 16, 1\)"),
-        ("dcgan", "serving_default", {"latents": np.zeros((1, 3), np.float32)}, r"`latents` must have shape \(batch, 16\)"),
+        (
+            "convlstm",
+            "predict",
+            {"frames": np.zeros((1, 2, 16, 16, 3), np.float32)},
+            r"`frames` must have shape \(batch, frames, 16, 16, 1\)",
+        ),
+        (
+            "convlstm",
+            "predict",
+            {"frames": np.zeros((2, 16, 16, 1), np.float32)},
+            r"`frames` must have shape \(batch, frames, 16, 16, 1\)",
+        ),
+        (
+            "convlstm",
+            "rollout",
+            {"context": np.zeros((1, 2, 16, 16, 1), np.float32), "num_future_frames": np.array([2, 3], np.int32)},
+            r"`num_future_frames` must be a scalar or have shape \[1\]",
+        ),
+        (
+            "convlstm",
+            "rollout",
+            {"context": np.zeros((1, 2, 16, 16, 1), np.float32), "num_future_frames": np.array(-1, np.int32)},
+            r"`num_future_frames` must be >= 0",
+        ),
+        (
+            "vae",
+            "encode",
+            {"clips": np.zeros((1, 5, 16, 16, 1), np.float32)},
+            r"`clips` must have shape \(batch, 4, 16, 16, 1\)",
+        ),
+        (
+            "dcgan",
+            "serving_default",
+            {"latents": np.zeros((1, 3), np.float32)},
+            r"`latents` must have shape \(batch, 16\)",
+        ),
     ],
 )
 def test_wrong_requests_fail_naming_the_expected_shape(exported, family, signature, inputs, message):
@@ -141,7 +188,9 @@ def test_a_crash_during_export_leaves_no_version_directory(tmp_path, monkeypatch
     def interrupt():
         raise KeyboardInterrupt("killed while writing")
 
-    monkeypatch.setattr(saved_model_lib, "build_archive", _crash_after_writing(saved_model_lib.build_archive, interrupt))
+    monkeypatch.setattr(
+        saved_model_lib, "build_archive", _crash_after_writing(saved_model_lib.build_archive, interrupt)
+    )
     with pytest.raises(KeyboardInterrupt):
         export.export_for_serving(VideoDCGAN.from_preset("tiny"), tmp_path / "gan")
     assert os.listdir(tmp_path / "gan") == []
@@ -173,7 +222,8 @@ def test_description_and_warmup_file(exported):
     description = export.read_description(path)
     assert description["class_name"] == "VideoVAE" and description["config"]["latent_dim"] == 8
     assert description["signatures"]["sample"] == {
-        "num_samples": {"dtype": "int32", "shape": None}, "seed": {"dtype": "int32", "shape": None}
+        "num_samples": {"dtype": "int32", "shape": None},
+        "seed": {"dtype": "int32", "shape": None},
     }
     requests = export.read_warmup_requests(os.path.join(path, saved_model_lib.WARMUP_FILE))
     assert set(requests) == set(description["signatures"])

@@ -12,8 +12,8 @@ from tfvidgen import plotting
 def _pair():
     y_true = np.zeros((2, 3, 4, 4, 1), np.float32)
     y_pred = np.zeros_like(y_true)
-    y_pred[0, 0, 0, 0, 0] = 0.5   # sample 0, frame 0: one pixel off by 0.5
-    y_pred[1, 2] = 0.1            # sample 1, frame 2: every pixel off by 0.1
+    y_pred[0, 0, 0, 0, 0] = 0.5  # sample 0, frame 0: one pixel off by 0.5
+    y_pred[1, 2] = 0.1  # sample 1, frame 2: every pixel off by 0.1
     return y_true, y_pred
 
 

@@ -66,6 +66,8 @@ def test_load_clips_from_every_source_kind(tmp_path, video_dir):
 
 def test_generated_splits_do_not_overlap():
     train = np.stack(list(load_clips("moving_mnist", 4, 16, 1, split="train", num_clips=20).as_numpy_iterator()))
-    held_out = np.stack(list(load_clips("moving_mnist", 4, 16, 1, split="validation", num_clips=20).as_numpy_iterator()))
+    held_out = np.stack(
+        list(load_clips("moving_mnist", 4, 16, 1, split="validation", num_clips=20).as_numpy_iterator())
+    )
     train_keys = {clip.tobytes() for clip in train}
     assert not any(clip.tobytes() in train_keys for clip in held_out)

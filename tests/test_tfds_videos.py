@@ -25,8 +25,14 @@ def test_bair_frames_windows_and_channels(tmp_path):
         # 30-frame videos, span (4 - 1) * 2 + 1 = 7, stride 7: 4 clips per video.
         clips = list(
             tfds_clips(
-                "bair_robot_pushing_small", split="train", num_frames=4, frame_size=(8, 12),
-                frame_step=2, clip_stride=7, channels=1, data_dir=str(tmp_path),
+                "bair_robot_pushing_small",
+                split="train",
+                num_frames=4,
+                frame_size=(8, 12),
+                frame_step=2,
+                clip_stride=7,
+                channels=1,
+                data_dir=str(tmp_path),
             )
         )
     assert len(clips) == 8
@@ -40,7 +46,9 @@ def test_features_are_decoded_from_the_right_key_with_resize(tmp_path):
         return tf.data.Dataset.from_tensors({"image_sequence": tf.constant(video.astype(np.uint8))})
 
     with tfds.testing.mock_data(as_dataset_fn=as_dataset):
-        clip = next(iter(tfds_clips("moving_mnist", split="test", num_frames=20, frame_size=16, data_dir=str(tmp_path))))
+        clip = next(
+            iter(tfds_clips("moving_mnist", split="test", num_frames=20, frame_size=16, data_dir=str(tmp_path)))
+        )
     # A left-to-right ramp stays a ramp after resizing 64 -> 16.
     row = clip.numpy()[0, 8, :, 0]
     assert np.all(np.diff(row) > 0) and row[0] < 0.1 and row[-1] > 0.9

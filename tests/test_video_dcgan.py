@@ -33,7 +33,9 @@ def test_networks_shapes_ranges_and_configs():
 def test_two_stream_background_is_static_where_the_mask_is_zero():
     generator = VideoGenerator((4, 16, 16, 1), latent_dim=8, filters=(16, 8), two_stream=True)
     z = np.random.default_rng(1).normal(size=(2, 8)).astype("float32")
-    parts = keras.Model(generator.input, [generator.get_layer(name).output for name in ("mask", "foreground", "background", "clips")])
+    parts = keras.Model(
+        generator.input, [generator.get_layer(name).output for name in ("mask", "foreground", "background", "clips")]
+    )
     mask, foreground, background, clips = [tensor.numpy() for tensor in parts(z)]
     np.testing.assert_allclose(clips, mask * foreground + (1 - mask) * background[:, None], atol=1e-6)
     assert background.shape == (2, 16, 16, 1)

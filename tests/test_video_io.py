@@ -61,3 +61,13 @@ def test_read_video_errors(tmp_path):
         video_io.read_video(str(tmp_path / "bad.mp4"))
     with pytest.raises(ValueError, match="Unsupported video extension '.webp'"):
         video_io.write_video(str(tmp_path / "x.webp"), _clip())
+
+
+def test_gif_bytes_decode_to_the_same_frames():
+    clip = np.zeros((3, 8, 8, 1), np.float32)
+    clip[1] = 1.0
+    data = video_io.gif_bytes(clip, fps=5, scale=2)
+    assert data[:6] in (b"GIF89a", b"GIF87a")
+    ok, animation = cv2.imdecodeanimation(np.frombuffer(data, np.uint8))
+    assert ok and len(animation.frames) == 3 and animation.frames[0].shape[:2] == (16, 16)
+    assert animation.frames[1].mean() > 250 and animation.frames[0].mean() < 5

@@ -54,7 +54,9 @@ def test_elbo_terms_match_the_loss_functions(vae):
 
 
 def test_training_lowers_the_loss_on_a_fixed_seed(vae):
-    history = harness.fit_and_check_loss_falls(vae, harness.tiny_clips(num_clips=32, batch_size=8), epochs=4, factor=0.8)
+    history = harness.fit_and_check_loss_falls(
+        vae, harness.tiny_clips(num_clips=32, batch_size=8), epochs=4, factor=0.8
+    )
     assert history["bits_per_dim"][-1] < history["bits_per_dim"][0]
 
 
@@ -74,7 +76,9 @@ def test_gaussian_reconstruction_and_free_bits_train():
     vae.compile(optimizer=keras.optimizers.Adam(3e-3))
     history = vae.fit(harness.tiny_clips(num_clips=16, batch_size=8), epochs=2, verbose=0).history
     constant = 0.5 * 4 * 16 * 16 * math.log(2 * math.pi)
-    assert history["nelbo"][0] == pytest.approx(history["reconstruction_loss"][0] + history["kl_loss"][0] + constant, rel=1e-4)
+    assert history["nelbo"][0] == pytest.approx(
+        history["reconstruction_loss"][0] + history["kl_loss"][0] + constant, rel=1e-4
+    )
     assert history["loss"][0] >= history["reconstruction_loss"][0] + 8 * 0.5 - 1e-3  # KL clamped at 8 x 0.5 nats.
 
 

@@ -10,8 +10,20 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "callbacks", "data", "distribute", "export", "layers", "losses", "metrics", "models",
-    "plotting", "replica_random", "schedules", "serving", "validation", "video_io",
+    "callbacks",
+    "data",
+    "distribute",
+    "export",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "plotting",
+    "replica_random",
+    "schedules",
+    "serving",
+    "validation",
+    "video_io",
 )
 
 

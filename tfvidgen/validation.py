@@ -12,13 +12,10 @@ def positive_int(name, value):
     """Returns `value` as an int, or raises if it is not an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(
-            f"`{name}` must be a positive integer. Received: {name}={value!r} "
-            f"of type {type(value).__name__}"
+            f"`{name}` must be a positive integer. Received: {name}={value!r} of type {type(value).__name__}"
         )
     if value < 1:
-        raise ValueError(
-            f"`{name}` must be a positive integer (>= 1). Received: {name}={value!r}"
-        )
+        raise ValueError(f"`{name}` must be a positive integer (>= 1). Received: {name}={value!r}")
     return int(value)
 
 
@@ -26,13 +23,10 @@ def non_negative_int(name, value):
     """Returns `value` as an int, or raises if it is not an integer >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(
-            f"`{name}` must be a non-negative integer. Received: {name}={value!r} "
-            f"of type {type(value).__name__}"
+            f"`{name}` must be a non-negative integer. Received: {name}={value!r} of type {type(value).__name__}"
         )
     if value < 0:
-        raise ValueError(
-            f"`{name}` must be a non-negative integer (>= 0). Received: {name}={value!r}"
-        )
+        raise ValueError(f"`{name}` must be a non-negative integer (>= 0). Received: {name}={value!r}")
     return int(value)
 
 
@@ -65,9 +59,7 @@ def one_of(name, value, choices):
 def channels(name, value):
     """Returns `value` if it is 1 (grayscale) or 3 (RGB), else raises."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value not in (1, 3):
-        raise ValueError(
-            f"`{name}` must be 1 (grayscale) or 3 (RGB). Received: {name}={value!r}"
-        )
+        raise ValueError(f"`{name}` must be 1 (grayscale) or 3 (RGB). Received: {name}={value!r}")
     return int(value)
 
 
@@ -79,14 +71,12 @@ def frame_size(name, value):
         size = tuple(value)
     else:
         raise ValueError(
-            f"`{name}` must be an int or a (height, width) pair of positive ints. "
-            f"Received: {name}={value!r}"
+            f"`{name}` must be an int or a (height, width) pair of positive ints. Received: {name}={value!r}"
         )
     for dimension in size:
         if isinstance(dimension, bool) or not isinstance(dimension, numbers.Integral) or dimension < 1:
             raise ValueError(
-                f"`{name}` must be an int or a (height, width) pair of positive ints. "
-                f"Received: {name}={value!r}"
+                f"`{name}` must be an int or a (height, width) pair of positive ints. Received: {name}={value!r}"
             )
     return int(size[0]), int(size[1])
 
@@ -99,11 +89,8 @@ def int_list(name, value, length=None):
         return [positive_int(name, value)] * length
     if not isinstance(value, (tuple, list)) or not value:
         raise ValueError(
-            f"`{name}` must be a positive int or a non-empty list of positive ints. "
-            f"Received: {name}={value!r}"
+            f"`{name}` must be a positive int or a non-empty list of positive ints. Received: {name}={value!r}"
         )
     if length is not None and len(value) != length:
-        raise ValueError(
-            f"`{name}` must have {length} entries (one per layer). Received: {name}={value!r}"
-        )
+        raise ValueError(f"`{name}` must have {length} entries (one per layer). Received: {name}={value!r}")
     return [positive_int(f"{name}[{index}]", item) for index, item in enumerate(value)]

@@ -45,6 +45,23 @@ def _prepare_path(path):
     return path
 
 
+def _animation(clip, fps, scale):
+    frames = _upscale(to_uint8(clip), scale)
+    animation = cv2.Animation()
+    animation.frames = [_to_bgr(frame) for frame in frames]
+    animation.durations = [int(round(1000 / fps))] * len(frames)
+    animation.loop_count = 0
+    return animation
+
+
+def gif_bytes(clip, fps=8, scale=1):
+    """The clip as looping-GIF bytes, e.g. for `IPython.display.Image(data=...)` in notebooks."""
+    ok, encoded = cv2.imencodeanimation(".gif", _animation(clip, fps, scale))
+    if not ok:
+        raise OSError("OpenCV could not encode the GIF.")
+    return bytes(encoded)
+
+
 def write_gif(path, clip, fps=8, scale=1):
     """Writes a clip to an animated, looping GIF.
 
@@ -54,13 +71,8 @@ def write_gif(path, clip, fps=8, scale=1):
         fps: frames per second.
         scale: integer upscaling (nearest neighbour) for small frames.
     """
-    frames = _upscale(to_uint8(clip), scale)
-    animation = cv2.Animation()
-    animation.frames = [_to_bgr(frame) for frame in frames]
-    animation.durations = [int(round(1000 / fps))] * len(frames)
-    animation.loop_count = 0
     path = _prepare_path(path)
-    if not cv2.imwriteanimation(path, animation):
+    if not cv2.imwriteanimation(path, _animation(clip, fps, scale)):
         raise OSError(f"OpenCV could not write the GIF {path!r}.")
     return path
 
@@ -177,10 +189,27 @@ def frame_strip_grid(rows, labels=None, padding=2, scale=1, label_width=None):
             image[top : top + height, left : left + width] = rgb
         if labels:
             cv2.putText(
-                image, labels[row_index], (4, top + height // 2 + 4), cv2.FONT_HERSHEY_PLAIN, 0.9,
-                (0, 0, 0), 1, cv2.LINE_AA,
+                image,
+                labels[row_index],
+                (4, top + height // 2 + 4),
+                cv2.FONT_HERSHEY_PLAIN,
+                0.9,
+                (0, 0, 0),
+                1,
+                cv2.LINE_AA,
             )
     return image
+
+
+def png_bytes(image):
+    """An RGB (or gray) uint8 image as PNG bytes, e.g. for `IPython.display.Image(data=...)`."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    ok, encoded = cv2.imencode(".png", image)
+    if not ok:
+        raise OSError("OpenCV could not encode the PNG.")
+    return encoded.tobytes()
 
 
 def write_png(path, image):

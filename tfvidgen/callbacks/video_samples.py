@@ -57,7 +57,10 @@ class VideoSamples(keras.callbacks.Callback):
             self.write(epoch + 1)
 
     def write(self, epoch):
-        previews = {name: np.asarray(clips)[: self.max_images] for name, clips in self.model.previews(self.batch, self.seed).items()}
+        previews = {
+            name: np.asarray(clips)[: self.max_images]
+            for name, clips in self.model.previews(self.batch, self.seed).items()
+        }
         for name, clips in previews.items():
             stem = os.path.join(self.directory, f"{name}_epoch_{epoch:03d}")
             video_io.write_gif(stem + ".gif", video_io.tile_clips(clips), scale=self.scale)

@@ -66,7 +66,9 @@ def predict(args):
     future = np.asarray(model.predict_future(context[None], args.horizon))[0]
     truth = frames[args.start : args.start + context_frames + args.horizon]
     if len(truth) < context_frames + args.horizon:  # The video ends before the horizon: black frames.
-        truth = np.concatenate([truth, np.zeros((context_frames + args.horizon - len(truth),) + frame_shape, np.float32)])
+        truth = np.concatenate(
+            [truth, np.zeros((context_frames + args.horizon - len(truth),) + frame_shape, np.float32)]
+        )
     out = args.out or os.path.splitext(args.video)[0] + "_prediction.mp4"
     video_io.write_video(out, video_io.side_by_side(truth, np.concatenate([context, future])), scale=args.scale)
     print(f"wrote {out}: input (left) and {context_frames} context + {args.horizon} predicted frames (right)")
@@ -83,9 +85,17 @@ def evaluate(args):
 
         clip_shape = tuple(model.clip_shape)
         clips = data_lib.load_clips(
-            args.data, clip_shape[0], clip_shape[1:3], clip_shape[3], split=args.split, num_clips=args.num_clips, seed=args.seed
+            args.data,
+            clip_shape[0],
+            clip_shape[1:3],
+            clip_shape[3],
+            split=args.split,
+            num_clips=args.num_clips,
+            seed=args.seed,
         )
-        results = generative.evaluate_generator(model, family, clips, args.num_clips, args.batch_size, args.features, args.seed)
+        results = generative.evaluate_generator(
+            model, family, clips, args.num_clips, args.batch_size, args.features, args.seed
+        )
         print(generative.format_report(results))
     if args.out:
         os.makedirs(args.out, exist_ok=True)
@@ -100,8 +110,13 @@ def _evaluate_predictor(model, args):
     height, width, channels = model.frame_shape
     context_frames = args.context_frames or model.context_frames
     clips = data_lib.load_clips(
-        args.data, context_frames + args.horizon, (height, width), channels,
-        split=args.split, num_clips=args.num_clips, seed=args.seed,
+        args.data,
+        context_frames + args.horizon,
+        (height, width),
+        channels,
+        split=args.split,
+        num_clips=args.num_clips,
+        seed=args.seed,
     )
     pairs = data_lib.prediction_pairs(clips, context_frames, args.horizon).batch(args.batch_size)
     return metrics.evaluate_predictions(model.predict_future, pairs)
@@ -111,7 +126,9 @@ def export(args):
     model = load_any(args.model)
     if not hasattr(model, "export_endpoints"):
         raise ValueError(f"{args.model!r} is already a SavedModel; export takes a .keras file or a run directory.")
-    path = export_lib.export_for_serving(model, args.out, version=args.version, overwrite=args.overwrite, uint8=args.uint8)
+    path = export_lib.export_for_serving(
+        model, args.out, version=args.version, overwrite=args.overwrite, uint8=args.uint8
+    )
     print(f"exported {type(model).__name__} to {path}")
     if not args.no_check:
         _print_check(export_lib.check_servable(path, model=model))
@@ -129,19 +146,35 @@ def serving(args):
         results = export_lib.check_servable(path)
         print(f"{path}: every signature loads and runs through TensorFlow's C API (TF_LoadSessionFromSavedModel)")
         _print_check(results)
+    elif args.serving_command == "dev-server":
+        import time
+
+        from tfvidgen.serving import DevServer
+
+        server = DevServer(_named_paths(args.model), host=args.host, port=args.port).start()
+        print(f"serving {sorted(server.httpd.models)} at {server.url}/v1/models/NAME (Ctrl-C stops)")
+        try:
+            while True:
+                time.sleep(3600)
+        finally:
+            server.stop()
     else:
         from tfvidgen.serving import model_config
 
-        models = {}
-        for pair in args.model:
-            name, separator, base_path = pair.partition("=")
-            if not separator or not name or not base_path:
-                raise ValueError(f"`--model` takes NAME=BASE_PATH. Received: {pair!r}")
-            models[name] = base_path
-        text = model_config.model_config_list(models)
+        text = model_config.model_config_list(_named_paths(args.model))
         if args.out:
             with open(args.out, "w") as file:
                 file.write(text)
             print(f"wrote {args.out}")
         else:
             print(text, end="")
+
+
+def _named_paths(pairs):
+    models = {}
+    for pair in pairs:
+        name, separator, base_path = pair.partition("=")
+        if not separator or not name or not base_path:
+            raise ValueError(f"`--model` takes NAME=BASE_PATH. Received: {pair!r}")
+        models[name] = base_path
+    return models

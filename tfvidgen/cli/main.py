@@ -19,10 +19,13 @@ def _train_parser(subparsers):
         description="Train a model family on built-in Moving MNIST, tfds, video files or TFRecords. "
         "With no options: the ConvLSTM predictor's cpu_small preset on generated Moving MNIST, offline.",
     )
-    parser.add_argument("family", nargs="?", default="convlstm", choices=FAMILIES, help="model family (default convlstm)")
+    parser.add_argument(
+        "family", nargs="?", default="convlstm", choices=FAMILIES, help="model family (default convlstm)"
+    )
     parser.add_argument("--preset", default="cpu_small", help="model preset: tiny, cpu_small or the GPU preset")
     parser.add_argument(
-        "--data", default="moving_mnist",
+        "--data",
+        default="moving_mnist",
         help="moving_mnist (generated, offline), moving_mnist:mnist, tfds:NAME, tfrecord:PATTERN "
         "(with {split}), or a video file, directory or glob",
     )
@@ -34,7 +37,9 @@ def _train_parser(subparsers):
     parser.add_argument("--overwrite", action="store_true", help="train again in a directory holding a finished run")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a model config value (JSON)")
     parser.add_argument(
-        "--strategy", default="auto", choices=("auto", "default", "one_device", "mirrored", "multi_worker", "tpu"),
+        "--strategy",
+        default="auto",
+        choices=("auto", "default", "one_device", "mirrored", "multi_worker", "tpu"),
         help="tf.distribute strategy (auto: TPU, TF_CONFIG cluster, several GPUs, else one device)",
     )
     parser.add_argument("--mixed-precision", choices=("float16", "bfloat16"), help="mixed-precision policy")
@@ -48,14 +53,24 @@ def _train_parser(subparsers):
 
 
 def _inference_parsers(subparsers):
-    generate = subparsers.add_parser("generate", help="generate clips with a GAN or VAE", description="Generate clips from a trained VideoDCGAN or VideoVAE (.keras file, run directory or SavedModel).")
+    generate = subparsers.add_parser(
+        "generate",
+        help="generate clips with a GAN or VAE",
+        description="Generate clips from a trained VideoDCGAN or VideoVAE (.keras file, run directory or SavedModel).",
+    )
     generate.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
     generate.add_argument("--num", type=int, default=16, help="number of clips")
     generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("--out", default="samples.gif", help="output: .gif or .mp4 (a grid of videos) or .png (frames)")
+    generate.add_argument(
+        "--out", default="samples.gif", help="output: .gif or .mp4 (a grid of videos) or .png (frames)"
+    )
     generate.add_argument("--scale", type=int, default=2, help="integer upscaling of frames")
 
-    predict = subparsers.add_parser("predict", help="continue a video with a ConvLSTM predictor", description="Continue a real video file: the input on the left, the prediction on the right.")
+    predict = subparsers.add_parser(
+        "predict",
+        help="continue a video with a ConvLSTM predictor",
+        description="Continue a real video file: the input on the left, the prediction on the right.",
+    )
     predict.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
     predict.add_argument("--video", required=True, help="input video file")
     predict.add_argument("--horizon", type=int, default=10, help="frames to predict")
@@ -64,7 +79,11 @@ def _inference_parsers(subparsers):
     predict.add_argument("--out", help="output video (.mp4 or .gif; default VIDEO_prediction.mp4)")
     predict.add_argument("--scale", type=int, default=2)
 
-    evaluate = subparsers.add_parser("evaluate", help="score a model against baselines", description="Evaluate a model on held-out data with the metrics of its family and the baselines.")
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="score a model against baselines",
+        description="Evaluate a model on held-out data with the metrics of its family and the baselines.",
+    )
     evaluate.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
     evaluate.add_argument("--data", default="moving_mnist", help="data spec, as for train (e.g. tfds:moving_mnist)")
     evaluate.add_argument("--split", default="test", choices=("train", "validation", "test"))
@@ -72,11 +91,17 @@ def _inference_parsers(subparsers):
     evaluate.add_argument("--batch-size", type=int, default=16)
     evaluate.add_argument("--context-frames", type=int, help="ConvLSTM: context length (default: the model's)")
     evaluate.add_argument("--horizon", type=int, default=10, help="ConvLSTM: frames to roll out")
-    evaluate.add_argument("--features", help="GAN/VAE: feature extractor for the Frechet distance (default: the shipped one)")
+    evaluate.add_argument(
+        "--features", help="GAN/VAE: feature extractor for the Frechet distance (default: the shipped one)"
+    )
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--out", help="directory for evaluation.json and plots")
 
-    export = subparsers.add_parser("export", help="export a SavedModel for TF Serving", description="Export a .keras model or a run directory to BASE/<version>/ for TF Serving, atomically.")
+    export = subparsers.add_parser(
+        "export",
+        help="export a SavedModel for TF Serving",
+        description="Export a .keras model or a run directory to BASE/<version>/ for TF Serving, atomically.",
+    )
     export.add_argument("--model", required=True, help=".keras file or run directory")
     export.add_argument("--out", required=True, help="base directory (TF Serving's model base path)")
     export.add_argument("--version", type=int, help="version number (default: the next free one)")
@@ -86,9 +111,27 @@ def _inference_parsers(subparsers):
 
     serving = subparsers.add_parser("serving", help="servability check and TF Serving config")
     serving_commands = serving.add_subparsers(dest="serving_command", required=True)
-    check = serving_commands.add_parser("check", help="load and run every signature through TensorFlow's C API", description="Prove an export serves: load it with TF_LoadSessionFromSavedModel in a process without TensorFlow's Python API, run every signature on its warm-up request, compare with the in-process result.")
+    check = serving_commands.add_parser(
+        "check",
+        help="load and run every signature through TensorFlow's C API",
+        description="Prove an export serves: load it with TF_LoadSessionFromSavedModel in a process without "
+        "TensorFlow's Python API, run every signature on its warm-up request, compare with the in-process result.",
+    )
     check.add_argument("path", help="SavedModel version or base directory")
-    config = serving_commands.add_parser("config", help="write a model_config_list for several models", description="Write TF Serving's --model_config_file for several exported models.")
+    dev = serving_commands.add_parser(
+        "dev-server",
+        help="serve exports over TF Serving's REST API (development only)",
+        description="Serve exports over TF Serving's REST API from this Python process, for development and "
+        "notebooks. Not TF Serving: see `tfvidgen serving check` for the proof that TF Serving loads an export.",
+    )
+    dev.add_argument("--model", action="append", required=True, metavar="NAME=BASE_PATH", help="a served model")
+    dev.add_argument("--port", type=int, default=8501)
+    dev.add_argument("--host", default="127.0.0.1")
+    config = serving_commands.add_parser(
+        "config",
+        help="write a model_config_list for several models",
+        description="Write TF Serving's --model_config_file for several exported models.",
+    )
     config.add_argument("--model", action="append", required=True, metavar="NAME=BASE_PATH", help="a served model")
     config.add_argument("--out", help="output file (default: print)")
 

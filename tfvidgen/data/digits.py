@@ -162,14 +162,11 @@ def mnist_digits(split="train", path=None, download=False):
         missing = {"x_train", "y_train", "x_test", "y_test"} - set(archive.files)
         if missing:
             raise ValueError(
-                f"{path!r} is not a Keras mnist.npz: missing arrays {sorted(missing)}; "
-                f"found {sorted(archive.files)}."
+                f"{path!r} is not a Keras mnist.npz: missing arrays {sorted(missing)}; found {sorted(archive.files)}."
             )
         prefix = "train" if split == "train" else "test"
         images = np.asarray(archive[f"x_{prefix}"], np.uint8)
         labels = np.asarray(archive[f"y_{prefix}"], np.int32)
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(
-            f"{path!r}: expected x_{prefix} of shape (N, 28, 28), got {images.shape}."
-        )
+        raise ValueError(f"{path!r}: expected x_{prefix} of shape (N, 28, 28), got {images.shape}.")
     return images, labels

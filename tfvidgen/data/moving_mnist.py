@@ -156,11 +156,7 @@ def moving_mnist(
     validation.one_of("split", split, digit_sources.SPLITS)
     if not isinstance(seed, int):
         raise TypeError(f"`seed` must be an int. Received: seed={seed!r}")
-    if (
-        not isinstance(speed_range, (tuple, list))
-        or len(speed_range) != 2
-        or not 0 <= speed_range[0] <= speed_range[1]
-    ):
+    if not isinstance(speed_range, (tuple, list)) or len(speed_range) != 2 or not 0 <= speed_range[0] <= speed_range[1]:
         raise ValueError(
             "`speed_range` must be a (low, high) pair with 0 <= low <= high, in pixels "
             f"per frame. Received: speed_range={speed_range!r}"

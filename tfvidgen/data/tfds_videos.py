@@ -108,8 +108,7 @@ def tfds_clips(
     element_spec = dataset.element_spec
     if feature_key not in element_spec:
         raise ValueError(
-            f"tfds dataset {name!r} has no feature `feature={feature_key!r}`; its features "
-            f"are {sorted(element_spec)}."
+            f"tfds dataset {name!r} has no feature `feature={feature_key!r}`; its features are {sorted(element_spec)}."
         )
     source_channels = element_spec[feature_key].shape[-1]
     channels = channels or source_channels

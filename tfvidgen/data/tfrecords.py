@@ -64,8 +64,10 @@ def write_tfrecords(clips, output_prefix, num_shards=4, encoding="png", jpeg_qua
         if encoding == "png":
             encode_frame = tf.io.encode_png
         else:
+
             def encode_frame(frame):
                 return tf.io.encode_jpeg(frame, quality=jpeg_quality)
+
         encoded = tf.map_fn(encode_frame, frames, fn_output_signature=tf.string)
         return encoded, shape
 
@@ -182,4 +184,3 @@ def read_tfrecords(
         deterministic=deterministic,
     )
     return dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
-

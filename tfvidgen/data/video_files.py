@@ -25,7 +25,18 @@ from tfvidgen.data import transforms
 logger = logging.getLogger(__name__)
 
 VIDEO_EXTENSIONS = (
-    ".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif", ".mpg", ".mpeg", ".wmv", ".flv", ".ogv",
+    ".mp4",
+    ".avi",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".m4v",
+    ".gif",
+    ".mpg",
+    ".mpeg",
+    ".wmv",
+    ".flv",
+    ".ogv",
 )
 SPLITS = ("train", "validation", "test")
 
@@ -51,9 +62,7 @@ def resolve_video_paths(paths):
                 if name.lower().endswith(VIDEO_EXTENSIONS)
             )
             if not found:
-                raise FileNotFoundError(
-                    f"No video files ({', '.join(VIDEO_EXTENSIONS)}) in directory {entry!r}."
-                )
+                raise FileNotFoundError(f"No video files ({', '.join(VIDEO_EXTENSIONS)}) in directory {entry!r}.")
         elif glob.has_magic(entry):
             found = sorted(path for path in glob.glob(entry, recursive=True) if os.path.isfile(path))
             if not found:
@@ -107,10 +116,7 @@ class DecodeReport:
         return len(self.skipped)
 
     def __repr__(self):
-        return (
-            f"DecodeReport(clips={self.clips}, skipped={self.num_skipped}, "
-            f"truncated={len(self.truncated)})"
-        )
+        return f"DecodeReport(clips={self.clips}, skipped={self.num_skipped}, truncated={len(self.truncated)})"
 
 
 class VideoClips:
@@ -276,9 +282,7 @@ class VideoClips:
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
-        return clips.map(
-            lambda clip: tf.cast(clip, tf.float32) / 255.0, num_parallel_calls=tf.data.AUTOTUNE
-        )
+        return clips.map(lambda clip: tf.cast(clip, tf.float32) / 255.0, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def video_clips(paths, num_frames, frame_size, channels=3, **kwargs):

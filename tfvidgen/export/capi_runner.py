@@ -60,10 +60,18 @@ def _load_library(tensorflow_dir):
         "TF_SessionRun": (
             None,
             [
-                void_p, void_p,
-                ctypes.POINTER(TF_Output), ctypes.POINTER(void_p), c_int,
-                ctypes.POINTER(TF_Output), ctypes.POINTER(void_p), c_int,
-                ctypes.POINTER(void_p), c_int, void_p, void_p,
+                void_p,
+                void_p,
+                ctypes.POINTER(TF_Output),
+                ctypes.POINTER(void_p),
+                c_int,
+                ctypes.POINTER(TF_Output),
+                ctypes.POINTER(void_p),
+                c_int,
+                ctypes.POINTER(void_p),
+                c_int,
+                void_p,
+                void_p,
             ],
         ),
     }
@@ -128,8 +136,18 @@ class Session:
         output_values = (ctypes.c_void_p * len(output_names))()
         try:
             self.lib.TF_SessionRun(
-                self.session, None, input_ports, input_values, len(inputs),
-                output_ports, output_values, len(output_names), None, 0, None, self.status,
+                self.session,
+                None,
+                input_ports,
+                input_values,
+                len(inputs),
+                output_ports,
+                output_values,
+                len(output_names),
+                None,
+                0,
+                None,
+                self.status,
             )
             self._check("TF_SessionRun")
             return [self._array(tensor) for tensor in output_values]
@@ -153,7 +171,9 @@ def main(request_path):
         request = json.load(file)
     report = {"runs": []}
     try:
-        session = Session(_load_library(request["tensorflow_dir"]), request["export_dir"], request.get("tags", ["serve"]))
+        session = Session(
+            _load_library(request["tensorflow_dir"]), request["export_dir"], request.get("tags", ["serve"])
+        )
     except (CapiError, OSError) as error:
         report["load_error"] = str(error)
         session = None
@@ -168,14 +188,20 @@ def main(request_path):
                 result["latencies_ms"].append((time.perf_counter() - start) * 1000.0)
             for item, value in zip(run["outputs"], values):
                 np.save(item["file"], value)
-                result["outputs"][item["key"]] = {"file": item["file"], "shape": list(value.shape), "dtype": str(value.dtype)}
+                result["outputs"][item["key"]] = {
+                    "file": item["file"],
+                    "shape": list(value.shape),
+                    "dtype": str(value.dtype),
+                }
             result["median_ms"] = statistics.median(result["latencies_ms"])
         except CapiError as error:
             result["error"] = str(error)
         report["runs"].append(result)
     if session:
         session.close()
-    report["imported"] = sorted(name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras", "tfvidgen"))
+    report["imported"] = sorted(
+        name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras", "tfvidgen")
+    )
     with open(request["report"], "w") as file:
         json.dump(report, file, indent=2)
 

@@ -73,6 +73,7 @@ def uint8_variant(endpoint):
     Rank-5 float32 inputs become uint8 inputs; rank-5 outputs are rounded to
     uint8; other inputs and outputs are unchanged.
     """
+
     def is_video(spec):
         return spec.dtype == tf.float32 and spec.shape.rank == 5
 
@@ -88,7 +89,9 @@ def uint8_variant(endpoint):
         ]
         outputs = endpoint.function(*converted)
         return {
-            key: tf.cast(tf.round(tf.clip_by_value(value, 0.0, 1.0) * 255.0), tf.uint8) if value.shape.rank == 5 else value
+            key: tf.cast(tf.round(tf.clip_by_value(value, 0.0, 1.0) * 255.0), tf.uint8)
+            if value.shape.rank == 5
+            else value
             for key, value in outputs.items()
         }
 

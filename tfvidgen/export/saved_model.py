@@ -60,9 +60,7 @@ def write_warmup_requests(path, model_name, endpoints):
 
     with tf.io.TFRecordWriter(path) as writer:
         for name, endpoint in endpoints.items():
-            request = predict_pb2.PredictRequest(
-                model_spec=model_pb2.ModelSpec(name=model_name, signature_name=name)
-            )
+            request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(name=model_name, signature_name=name))
             for key, value in endpoint.example.items():
                 request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
             log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
@@ -142,8 +140,13 @@ def export_for_serving(model, base_dir, version=None, overwrite=False, uint8=Fal
             "class_name": type(model).__name__,
             "config": model.get_config(),
             "signatures": {
-                name: {spec.name: {"dtype": spec.dtype.name, "shape": None if spec.shape.rank is None else spec.shape.as_list()}
-                       for spec in endpoint.signature}
+                name: {
+                    spec.name: {
+                        "dtype": spec.dtype.name,
+                        "shape": None if spec.shape.rank is None else spec.shape.as_list(),
+                    }
+                    for spec in endpoint.signature
+                }
                 for name, endpoint in endpoints.items()
             },
         }
@@ -184,4 +187,3 @@ def latest_version(base_dir):
     if not found:
         raise FileNotFoundError(f"No SavedModel version directory (1, 2, ...) under {base_dir!r}.")
     return os.path.join(base_dir, str(found[-1]))
-

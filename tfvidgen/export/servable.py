@@ -59,7 +59,9 @@ def run_through_c_api(path, requests, repeat=1, timeout=600):
                 np.save(file, np.asarray(value))
                 run["inputs"].append({"name": definition.inputs[key].name, "file": file})
             for key, tensor in definition.outputs.items():
-                run["outputs"].append({"key": key, "name": tensor.name, "file": os.path.join(workdir, f"{signature}.out.{key}.npy")})
+                run["outputs"].append(
+                    {"key": key, "name": tensor.name, "file": os.path.join(workdir, f"{signature}.out.{key}.npy")}
+                )
             runs.append(run)
         request = {
             "tensorflow_dir": os.path.dirname(tf.__file__),
@@ -74,7 +76,10 @@ def run_through_c_api(path, requests, repeat=1, timeout=600):
         environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
         completed = subprocess.run(
             [sys.executable, "-I", RUNNER, request_file],
-            capture_output=True, text=True, timeout=timeout, env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=environment,
         )
         if completed.returncode != 0 or not os.path.exists(request["report"]):
             raise ServabilityError(
@@ -148,4 +153,7 @@ def _references(path, model, requests):
             for name, inputs in requests.items()
         }
     loaded = tf.saved_model.load(path)
-    return {name: loaded.signatures[name](**{k: tf.constant(v) for k, v in inputs.items()}) for name, inputs in requests.items()}
+    return {
+        name: loaded.signatures[name](**{k: tf.constant(v) for k, v in inputs.items()})
+        for name, inputs in requests.items()
+    }

@@ -26,7 +26,9 @@ FEATURE_CLIP_SHAPE = (16, 64, 64, 1)
 NUM_DIRECTIONS = 8
 CLASSIFIER_FILE = "classifier.keras"
 DEFAULT_DIRECTORY = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "saved_models", "moving_mnist_features"
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    "saved_models",
+    "moving_mnist_features",
 )
 
 
@@ -76,15 +78,26 @@ def train_feature_classifier(out, steps=1500, batch_size=32, seed=0, validation_
 
     def source(split, num_clips=None):
         return moving_mnist(
-            num_clips=num_clips, num_frames=num_frames, frame_size=(height, width), channels=channels,
-            split=split, seed=seed, return_metadata=True,
+            num_clips=num_clips,
+            num_frames=num_frames,
+            frame_size=(height, width),
+            channels=channels,
+            split=split,
+            seed=seed,
+            return_metadata=True,
         ).map(moving_mnist_targets, num_parallel_calls=tf.data.AUTOTUNE)
 
     model = build_feature_classifier()
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
-        loss={"digits": keras.losses.BinaryCrossentropy(from_logits=True), "motion": keras.losses.BinaryCrossentropy(from_logits=True)},
-        metrics={"digits": [keras.metrics.BinaryAccuracy(threshold=0.0)], "motion": [keras.metrics.BinaryAccuracy(threshold=0.0)]},
+        loss={
+            "digits": keras.losses.BinaryCrossentropy(from_logits=True),
+            "motion": keras.losses.BinaryCrossentropy(from_logits=True),
+        },
+        metrics={
+            "digits": [keras.metrics.BinaryAccuracy(threshold=0.0)],
+            "motion": [keras.metrics.BinaryAccuracy(threshold=0.0)],
+        },
     )
     start = time.monotonic()
     model.fit(source("train").batch(batch_size).prefetch(2), steps_per_epoch=steps, epochs=1, verbose=2)
@@ -181,13 +194,17 @@ def load_feature_extractor(spec=None, batch_size=32):
         try:
             import tensorflow_hub as hub
         except ImportError as error:
-            raise ImportError("`hub:` feature extractors need `pip install tensorflow_hub` and internet access.") from error
+            raise ImportError(
+                "`hub:` feature extractors need `pip install tensorflow_hub` and internet access."
+            ) from error
         return _i3d(hub.load(spec[len("hub:") :]), batch_size)
     if spec.endswith(".keras"):
         classifier = keras.models.load_model(spec, compile=False)
         embedding = keras.Model(classifier.input, classifier.get_layer("features").output)
         return ClipFeatures(
-            lambda clips: embedding(clips, training=False), classifier.input.shape[1:], batch_size=batch_size,
+            lambda clips: embedding(clips, training=False),
+            classifier.input.shape[1:],
+            batch_size=batch_size,
             name=os.path.basename(os.path.dirname(os.path.abspath(spec))),
         )
     if tf.io.gfile.exists(os.path.join(spec, "saved_model.pb")):

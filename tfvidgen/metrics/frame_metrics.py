@@ -40,9 +40,7 @@ def per_frame_ssim(y_true, y_pred):
     y_true, y_pred = _as_float32(y_true, y_pred)
     height, width = y_true.shape[-3], y_true.shape[-2]
     filter_size = min(11, height or 11, width or 11)
-    return tf.image.ssim(
-        y_true, tf.clip_by_value(y_pred, 0.0, 1.0), max_val=1.0, filter_size=filter_size
-    )
+    return tf.image.ssim(y_true, tf.clip_by_value(y_pred, 0.0, 1.0), max_val=1.0, filter_size=filter_size)
 
 
 PER_FRAME_METRICS = {

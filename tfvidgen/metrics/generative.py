@@ -72,7 +72,10 @@ def evaluate_generator(model, family, clips, num_clips, batch_size=16, features=
     results.update(frechet_report(real, generated, load_feature_extractor(features), seed))
     if family == "vae":
         reconstructions = np.concatenate(
-            [np.asarray(model.reconstruct(real[start : start + batch_size])) for start in range(0, len(real), batch_size)]
+            [
+                np.asarray(model.reconstruct(real[start : start + batch_size]))
+                for start in range(0, len(real), batch_size)
+            ]
         )
         results["reconstruction_psnr"] = float(np.mean(per_frame_psnr(real, reconstructions)))
         results["reconstruction_ssim"] = float(np.mean(per_frame_ssim(real, reconstructions)))
@@ -87,10 +90,15 @@ def format_report(results):
     lines = [
         f"Frechet distance ({results['feature_space']}): {results['frechet_distance']:.3f}   "
         f"mean clip + noise baseline: {results['frechet_distance_mean_clip_noise']:.3f}",
-        f"diversity (mean pairwise feature distance): samples {results['diversity']:.3f}, real {results['diversity_real']:.3f}",
+        f"diversity (mean pairwise feature distance): samples {results['diversity']:.3f}, "
+        f"real {results['diversity_real']:.3f}",
     ]
     if "reconstruction_psnr" in results:
-        lines.append(f"reconstruction PSNR {results['reconstruction_psnr']:.2f} dB, SSIM {results['reconstruction_ssim']:.4f}")
+        lines.append(
+            f"reconstruction PSNR {results['reconstruction_psnr']:.2f} dB, SSIM {results['reconstruction_ssim']:.4f}"
+        )
     if "bits_per_dim" in results:
-        lines.append(f"negative ELBO: {results['nelbo_nats_per_clip']:.1f} nats/clip, {results['bits_per_dim']:.4f} bits/dim")
+        lines.append(
+            f"negative ELBO: {results['nelbo_nats_per_clip']:.1f} nats/clip, {results['bits_per_dim']:.4f} bits/dim"
+        )
     return "\n".join(lines)

@@ -28,9 +28,7 @@ class VideoModel:
             ValueError: naming the unknown preset and the available ones.
         """
         if name not in cls.presets:
-            raise ValueError(
-                f"Unknown {cls.__name__} preset `name={name!r}`; expected one of {sorted(cls.presets)}."
-            )
+            raise ValueError(f"Unknown {cls.__name__} preset `name={name!r}`; expected one of {sorted(cls.presets)}.")
         config = copy.deepcopy(cls.presets[name]["config"])
         config.update(overrides)
         return cls(**config)

@@ -59,12 +59,16 @@ class ExportedModel:
 
     def predict_future(self, context, horizon):
         outputs = self._call(
-            "rollout", context=tf.convert_to_tensor(context, tf.float32), num_future_frames=tf.constant(horizon, tf.int32)
+            "rollout",
+            context=tf.convert_to_tensor(context, tf.float32),
+            num_future_frames=tf.constant(horizon, tf.int32),
         )
         return outputs["future_frames"]
 
     def generate(self, num_samples, seed=0):
-        return self._call("sample", num_samples=tf.constant(num_samples, tf.int32), seed=tf.constant(seed, tf.int32))["clips"]
+        return self._call("sample", num_samples=tf.constant(num_samples, tf.int32), seed=tf.constant(seed, tf.int32))[
+            "clips"
+        ]
 
     sample = generate
 

@@ -94,9 +94,7 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
     ):
         frame_shape = tuple(frame_shape)
         if len(frame_shape) != 3:
-            raise ValueError(
-                f"`frame_shape` must be (height, width, channels). Received: frame_shape={frame_shape!r}"
-            )
+            raise ValueError(f"`frame_shape` must be (height, width, channels). Received: frame_shape={frame_shape!r}")
         height, width = validation.frame_size("frame_shape[:2]", frame_shape[:2])
         channels = validation.channels("frame_shape[2]", frame_shape[2])
         patch_size = validation.positive_int("patch_size", patch_size)
@@ -300,7 +298,9 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
                 return {"future_frames": self.rollout(context, num_future_frames)}
 
         context = np.random.default_rng(0).random((1, self.context_frames) + self.frame_shape).astype("float32")
-        predict_endpoint = endpoints.Endpoint(predict, [endpoints.video_spec(video_shape, "frames")], {"frames": context})
+        predict_endpoint = endpoints.Endpoint(
+            predict, [endpoints.video_spec(video_shape, "frames")], {"frames": context}
+        )
         return {
             "serving_default": predict_endpoint,
             "predict": predict_endpoint,
@@ -314,7 +314,9 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
     def previews(self, batch, seed=0):
         """The true clip and, below it, the context followed by the rollout."""
         x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
-        context, target = self._context_and_target(tf.convert_to_tensor(x), None if y is None else tf.convert_to_tensor(y))
+        context, target = self._context_and_target(
+            tf.convert_to_tensor(x), None if y is None else tf.convert_to_tensor(y)
+        )
         future = self.predict_future(context, int(target.shape[1]))
         return {
             "truth": tf.concat([context, tf.cast(target, tf.float32)], axis=1),
@@ -348,9 +350,7 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
                 predictions = self(inputs, training=True)
             else:
                 probability = schedules.value_at(self.teacher_forcing, self.optimizer.iterations)
-                draws = replica_random.uniform(
-                    (ops.shape(clip)[0], ops.shape(target)[1] - 1), self.seed_generator
-                )
+                draws = replica_random.uniform((ops.shape(clip)[0], ops.shape(target)[1] - 1), self.seed_generator)
                 predictions = self._unroll(
                     clip, num_context, ops.shape(clip)[1] - 1, truth_mask=draws < probability, training=True
                 )

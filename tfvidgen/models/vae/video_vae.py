@@ -146,9 +146,7 @@ class VideoVAE(VideoModel, keras.Model):
         reconstruction = self.decoder(self.sampling(z_mean, z_log_var), training=training)
         reconstruction_loss = ops.mean(losses.reconstruction_loss(clips, reconstruction, self.reconstruction))
         kl_loss = ops.mean(losses.kl_divergence(z_mean, z_log_var))
-        kl_objective = (
-            ops.mean(losses.kl_divergence(z_mean, z_log_var, self.free_bits)) if self.free_bits else kl_loss
-        )
+        kl_objective = ops.mean(losses.kl_divergence(z_mean, z_log_var, self.free_bits)) if self.free_bits else kl_loss
         beta = schedules.value_at(self.beta, self.optimizer.iterations)
         nll = reconstruction_loss
         if self.reconstruction == "mse":  # The Gaussian's normalising constant.

@@ -1,0 +1,67 @@
+"""Training step time of the three families under float32, mixed_bfloat16 and mixed_float16.
+
+    python benchmarks/mixed_precision.py [--preset cpu_small] [--steps 5]
+
+Each policy runs in a fresh process (the policy is global and must be set
+before models are built); the median step time after a warm-up is printed.
+Answers "does bfloat16 help on this CPU?" with a measurement.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+
+CHILD = r"""
+import json, os, statistics, sys, time
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras, numpy as np
+policy, preset, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if policy != "float32":
+    keras.mixed_precision.set_global_policy(policy)
+from tfvidgen.models import ConvLSTMPredictor, VideoDCGAN, VideoVAE
+rng = np.random.default_rng(0)
+results = {}
+for cls in (ConvLSTMPredictor, VideoDCGAN, VideoVAE):
+    model = cls.from_preset(preset)
+    model.compile()
+    batch = cls.presets[preset]["training"]["batch_size"]
+    if cls is ConvLSTMPredictor:
+        clips = rng.random((batch, 20) + model.frame_shape).astype("float32")
+        data = (clips[:, :10], clips[:, 10:])
+    else:
+        data = (rng.random((batch,) + model.clip_shape).astype("float32"),)
+    model.train_on_batch(*data)
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        model.train_on_batch(*data)
+        times.append(time.perf_counter() - start)
+    results[cls.__name__] = statistics.median(times) * 1000
+print(json.dumps(results))
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", default="cpu_small")
+    parser.add_argument("--steps", type=int, default=5)
+    args = parser.parse_args()
+    rows = {}
+    for policy in ("float32", "mixed_bfloat16", "mixed_float16"):
+        completed = subprocess.run(
+            [sys.executable, "-c", CHILD, policy, args.preset, str(args.steps)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows[policy] = json.loads(completed.stdout.strip().splitlines()[-1])
+    print(f"median ms per training step, preset {args.preset}")
+    print(f"{'policy':18s}" + "".join(f"{name:>20s}" for name in rows["float32"]))
+    for policy, times in rows.items():
+        print(f"{policy:18s}" + "".join(f"{value:20.0f}" for value in times.values()))
+
+
+if __name__ == "__main__":
+    main()

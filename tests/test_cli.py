@@ -1,0 +1,171 @@
+"""The `tfvidgen` command line, end to end on tiny presets (subprocesses)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import write_test_video
+from tfvidgen.cli.main import build_parser
+from tfvidgen.cli.train import parse_overrides
+
+pytestmark = pytest.mark.slow
+
+
+def tfvidgen(*arguments, check=True, timeout=600):
+    completed = subprocess.run(
+        [sys.executable, "-m", "tfvidgen.cli.main", *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    )
+    if check and completed.returncode != 0:
+        raise AssertionError(f"tfvidgen {' '.join(map(str, arguments))} failed:\n{completed.stderr[-3000:]}")
+    return completed
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("runs")
+    for family in ("convlstm", "dcgan", "vae"):
+        tfvidgen("train", family, "--preset", "tiny", "--epochs", 2, "--out", base / family, "--validation-clips", 8)
+    return base
+
+
+@pytest.mark.parametrize("family", ["convlstm", "dcgan", "vae"])
+def test_train_writes_a_complete_run_directory(runs, family):
+    run = runs / family
+    for name in ("config.json", "metrics.csv", "model.keras", "summary.json", "checkpoints/last_good.keras"):
+        assert (run / name).is_file(), name
+    assert (run / "export" / family / "1" / "saved_model.pb").is_file()
+    assert any(name.endswith(".gif") for name in os.listdir(run / "samples"))
+    assert any(name.endswith(".png") for name in os.listdir(run / "samples"))
+    assert os.listdir(run / "logs")  # TensorBoard events.
+    config = json.loads((run / "config.json").read_text())
+    assert config["family"] == family and config["preset"] == "tiny" and config["training"]["epochs"] == 2
+    rows = (run / "metrics.csv").read_text().strip().splitlines()
+    assert len(rows) == 3  # Header and one row per epoch.
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["optimizer_steps"] == 8  # 2 epochs of the tiny preset's 4 steps.
+
+
+def test_generate_from_run_keras_file_and_savedmodel(runs, tmp_path):
+    tfvidgen("generate", "--model", runs / "dcgan", "--num", 3, "--out", tmp_path / "gan.gif")
+    tfvidgen("generate", "--model", runs / "vae" / "model.keras", "--num", 2, "--out", tmp_path / "vae.mp4")
+    tfvidgen(
+        "generate", "--model", runs / "vae" / "export" / "vae", "--num", 2, "--seed", 3, "--out", tmp_path / "vae.png"
+    )
+    from tfvidgen import video_io
+
+    assert video_io.read_video(tmp_path / "gan.gif").shape[0] == 4  # A 4-frame grid video.
+    assert video_io.read_video(tmp_path / "vae.mp4").shape[0] == 4
+    assert (tmp_path / "vae.png").stat().st_size > 0
+
+
+def test_predict_continues_a_video_from_keras_and_savedmodel(runs, tmp_path):
+    video = str(tmp_path / "input.avi")
+    write_test_video(video, 12, size=(24, 32), fourcc="MJPG")
+    tfvidgen("predict", "--model", runs / "convlstm", "--video", video, "--horizon", 6, "--out", tmp_path / "a.mp4")
+    tfvidgen(
+        "predict",
+        "--model",
+        runs / "convlstm" / "export" / "convlstm",
+        "--video",
+        video,
+        "--horizon",
+        6,
+        "--out",
+        tmp_path / "b.gif",
+    )
+    from tfvidgen import video_io
+
+    keras_video, saved_video = video_io.read_video(tmp_path / "a.mp4"), video_io.read_video(tmp_path / "b.gif")
+    # 2 context + 6 predicted frames; input and prediction side by side (2 px apart).
+    assert keras_video.shape == saved_video.shape == (8, 32, 66, 3)
+    assert np.abs(keras_video - saved_video).mean() < 0.05  # Same model, one lossy codec apart.
+
+
+def test_evaluate_writes_tables_and_plots(runs, tmp_path):
+    completed = tfvidgen(
+        "evaluate",
+        "--model",
+        runs / "convlstm",
+        "--num-clips",
+        8,
+        "--context-frames",
+        2,
+        "--horizon",
+        3,
+        "--out",
+        tmp_path / "eval",
+    )
+    assert "copy_last_frame" in completed.stdout and "all_black" in completed.stdout
+    results = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
+    assert results["horizon"] == 3 and len(results["model"]["per_frame"]["ssim"]) == 3
+    assert (tmp_path / "eval" / "per_frame.png").is_file()
+
+
+def test_export_and_serving_check(runs, tmp_path):
+    completed = tfvidgen("export", "--model", runs / "vae", "--out", tmp_path / "vae", "--uint8")
+    assert "reconstruct_uint8" in completed.stdout and "OK" in completed.stdout
+    completed = tfvidgen("serving", "check", tmp_path / "vae")
+    assert "every signature loads and runs through TensorFlow's C API" in completed.stdout
+    completed = tfvidgen("serving", "config", "--model", f"vae={tmp_path / 'vae'}", "--out", tmp_path / "models.config")
+    assert 'name: "vae"' in (tmp_path / "models.config").read_text()
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["train", "--preset", "huge", "--out", "{tmp}/x"], "Unknown convlstm preset 'huge'"),
+        (["generate", "--model", "{tmp}/missing.keras"], "No model at"),
+        (["predict", "--model", "{runs}/dcgan", "--video", "{tmp}/v.mp4"], "needs a convlstm model; this one is dcgan"),
+        (["train", "--set", "filters", "--out", "{tmp}/y"], "`--set` takes key=value pairs"),
+        (
+            ["train", "vae", "--preset", "tiny", "--set", "latent_dim=0", "--out", "{tmp}/z"],
+            "`latent_dim` must be a positive integer",
+        ),
+    ],
+)
+def test_errors_are_one_clear_line(runs, tmp_path, arguments, message):
+    arguments = [argument.format(tmp=tmp_path, runs=runs) for argument in arguments]
+    completed = tfvidgen(*arguments, check=False)
+    assert completed.returncode == 1
+    last = completed.stderr.strip().splitlines()[-1]
+    assert last.startswith("tfvidgen: error: ") and message in last, completed.stderr[-2000:]
+    assert "Traceback" not in completed.stderr
+
+
+def test_a_finished_run_is_not_overwritten_by_accident(runs):
+    completed = tfvidgen("train", "--preset", "tiny", "--out", runs / "convlstm", check=False)
+    assert completed.returncode == 1 and "already holds a finished run" in completed.stderr
+
+
+def test_every_subcommand_has_help():
+    parser = build_parser()
+    for command in (
+        ["train"],
+        ["generate"],
+        ["predict"],
+        ["evaluate"],
+        ["export"],
+        ["serving", "check"],
+        ["serving", "config"],
+        ["serving", "dev-server"],
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            parser.parse_args(command + ["--help"])
+        assert exit_info.value.code == 0
+
+
+def test_parse_overrides():
+    assert parse_overrides(["filters=[4, 4]", "two_stream=true", "name=abc", "beta=0.5"]) == {
+        "filters": [4, 4],
+        "two_stream": True,
+        "name": "abc",
+        "beta": 0.5,
+    }

@@ -1,0 +1,52 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import harness
+from tfvidgen import distribute
+from tfvidgen.models import ConvLSTMPredictor
+from tfvidgen.models import VideoDCGAN
+from tfvidgen.models import VideoVAE
+
+
+@pytest.fixture(params=["float16", "bfloat16"])
+def policy(request):
+    distribute.set_mixed_precision(request.param)
+    yield request.param
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def test_convlstm_trains_with_float32_outputs(policy):
+    model = ConvLSTMPredictor.from_preset("tiny")
+    model.compile()
+    history = model.fit(harness.tiny_pairs(num_clips=8), epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"]).all()
+    assert model.recurrent_layers[0].compute_dtype == f"{policy}"
+    assert model.predict_future(np.zeros((1, 2, 16, 16, 1), np.float32), 2).dtype == tf.float32
+    if policy == "float16":
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def test_dcgan_wraps_both_optimizers_for_loss_scaling(policy):
+    gan = VideoDCGAN.from_preset("tiny")
+    gan.compile()
+    history = gan.fit(harness.tiny_clips(num_clips=8, batch_size=8), epochs=1, verbose=0).history
+    assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
+    scaled = policy == "float16"
+    assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer) is scaled
+    assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer) is scaled
+    assert gan.generate(2, seed=0).dtype == tf.float32
+    assert gan.discriminator.output.dtype == "float32"
+
+
+def test_vae_losses_and_outputs_stay_float32(policy):
+    vae = VideoVAE.from_preset("tiny")
+    vae.compile()
+    history = vae.fit(harness.tiny_clips(num_clips=8, batch_size=8), epochs=1, verbose=0).history
+    assert np.isfinite(history["nelbo"]).all()
+    clips = harness.first_batch(harness.tiny_clips(num_clips=8, batch_size=8))
+    z_mean, z_log_var = vae.encode(clips)
+    assert z_mean.dtype == z_log_var.dtype == tf.float32
+    assert vae.reconstruct(clips).dtype == tf.float32
+    assert vae.sampling.compute_dtype == policy

@@ -1,0 +1,135 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfvidgen import export
+from tfvidgen.models import ConvLSTMPredictor
+from tfvidgen.models import VideoVAE
+from tfvidgen.serving import DevServer
+from tfvidgen.serving import ServingClient
+from tfvidgen.serving import ServingError
+from tfvidgen.serving import build_predict_request
+from tfvidgen.serving import build_predict_request_proto
+from tfvidgen.serving import metadata_url
+from tfvidgen.serving import model_config_list
+from tfvidgen.serving import parse_predict_response
+from tfvidgen.serving import parse_predict_response_proto
+from tfvidgen.serving import predict_url
+from tfvidgen.serving import signature_specs
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    base = tmp_path_factory.mktemp("served")
+    convlstm = ConvLSTMPredictor.from_preset("tiny", seed=1)
+    vae = VideoVAE.from_preset("tiny", seed=1)
+    export.export_for_serving(convlstm, base / "convlstm", warmup=False)
+    export.export_for_serving(vae, base / "vae", warmup=False)
+    with DevServer({"convlstm": base / "convlstm", "vae": base / "vae"}) as server:
+        yield server, convlstm, vae
+
+
+def test_urls_and_model_config():
+    assert predict_url("http://host:8501/", "vae") == "http://host:8501/v1/models/vae:predict"
+    assert metadata_url("http://h:1", "vae", version=3) == "http://h:1/v1/models/vae/versions/3/metadata"
+    text = model_config_list({"convlstm": "/models/convlstm", "vae": "/models/vae"})
+    assert text.count("config {") == 2 and 'base_path: "/models/vae"' in text and text.startswith("model_config_list {")
+    with pytest.raises(ValueError, match="without spaces"):
+        model_config_list({"my model": "/m"})
+
+
+def test_row_and_columnar_request_bodies():
+    frames = np.zeros((2, 3, 4, 4, 1), np.float32)
+    row = build_predict_request({"frames": frames}, "predict")
+    assert row["signature_name"] == "predict" and len(row["instances"]) == 2
+    assert np.asarray(row["instances"]).shape == (2, 3, 4, 4, 1)
+    multi = build_predict_request({"a": np.ones((2, 3)), "b": np.zeros((2,))}, format="row")
+    assert multi["instances"][1] == {"a": [1.0, 1.0, 1.0], "b": 0.0}
+    auto = build_predict_request({"context": frames, "num_future_frames": 5}, "rollout")
+    assert "inputs" in auto and auto["inputs"]["num_future_frames"] == 5
+    with pytest.raises(ValueError, match="row format needs every input to have the same batch"):
+        build_predict_request({"context": frames, "num_future_frames": 5}, format="row")
+
+
+def test_response_parsing():
+    rows = {"predictions": [{"z_mean": [1, 2], "z_log_var": [0, 0]}, {"z_mean": [3, 4], "z_log_var": [1, 1]}]}
+    parsed = parse_predict_response(rows)
+    np.testing.assert_array_equal(parsed["z_mean"], [[1, 2], [3, 4]])
+    assert parse_predict_response({"predictions": [[1.0], [2.0]]}, ["clips"])["clips"].shape == (2, 1)
+    assert parse_predict_response({"outputs": [[0.5]]}, ["future_frames"])["future_frames"].shape == (1, 1)
+    with pytest.raises(ServingError, match="boom"):
+        parse_predict_response({"error": "boom"})
+
+
+def test_requests_are_checked_against_the_served_signatures(served):
+    server, _, _ = served
+    metadata = ServingClient(server.url, "convlstm").metadata()
+    inputs, outputs = signature_specs(metadata, "rollout")
+    assert inputs == {"context": ("DT_FLOAT", [-1, -1, 16, 16, 1]), "num_future_frames": ("DT_INT32", None)}
+    assert outputs == ["future_frames"]
+    good = np.zeros((1, 2, 16, 16, 1), np.float32)
+    build_predict_request({"context": good, "num_future_frames": 3}, "rollout", metadata=metadata)
+    with pytest.raises(
+        ValueError,
+        match=r"Input 'context' must have shape \(None, None, 16, 16, 1\); the request has \(1, 2, 8, 8, 1\)",
+    ):
+        build_predict_request(
+            {"context": np.zeros((1, 2, 8, 8, 1), np.float32), "num_future_frames": 3}, "rollout", metadata=metadata
+        )
+    with pytest.raises(ValueError, match="takes inputs \\['context', 'num_future_frames'\\]"):
+        build_predict_request({"context": good}, "rollout", metadata=metadata)
+    with pytest.raises(ValueError, match="must be DT_INT32"):
+        build_predict_request({"context": good, "num_future_frames": 2.5}, "rollout", metadata=metadata)
+    with pytest.raises(ServingError, match="no signature 'predict_uint8'"):
+        signature_specs(metadata, "predict_uint8")
+
+
+def test_client_against_the_dev_server(served):
+    server, convlstm, vae = served
+    client = ServingClient(server.url, "convlstm")
+    context = np.random.default_rng(0).random((2, 3, 16, 16, 1)).astype(np.float32)
+    np.testing.assert_allclose(client.rollout(context, 4), convlstm.predict_future(context, 4).numpy(), atol=1e-5)
+    np.testing.assert_allclose(client.next_frames(context), convlstm(context).numpy(), atol=1e-5)
+    vae_client = ServingClient(server.url, "vae", version=1)
+    np.testing.assert_allclose(vae_client.sample(3, seed=4), vae.sample(3, seed=4).numpy(), atol=1e-5)
+    clips = np.random.default_rng(1).random((2, 4, 16, 16, 1)).astype(np.float32)
+    outputs = vae_client.reconstruct(clips)
+    assert sorted(outputs) == ["reconstruction", "z_log_var", "z_mean"]
+    np.testing.assert_allclose(outputs["z_mean"], vae.encode(clips)[0].numpy(), atol=1e-5)
+
+
+def test_server_errors_reach_the_client(served, monkeypatch):
+    server, _, _ = served
+    client = ServingClient(server.url, "convlstm")
+    # Skip the client-side check to see the server's own in-graph message.
+    monkeypatch.setattr("tfvidgen.serving.rest._check_against", lambda *args: None)
+    with pytest.raises(ServingError, match=r"(?s)400 .*`frames` must have shape \(batch, frames, 16, 16, 1\)"):
+        client.predict({"frames": np.zeros((1, 2, 16, 16, 3), np.float32)}, "predict")
+    with pytest.raises(ServingError, match="404 .*unknown model"):
+        ServingClient(server.url, "gan").metadata()
+    with pytest.raises(ServingError, match="Specific\\(vae, 9\\)"):
+        ServingClient(server.url, "vae", version=9).metadata()
+    with pytest.raises(ConnectionError, match="Cannot reach TF Serving"):
+        ServingClient("http://127.0.0.1:9", "vae", timeout=2).metadata()
+
+
+def test_grpc_request_protos():
+    context = np.zeros((1, 2, 16, 16, 1), np.float32)
+    request = build_predict_request_proto(
+        "convlstm", {"context": context, "num_future_frames": np.int32(5)}, "rollout", version=2
+    )
+    assert (request.model_spec.name, request.model_spec.signature_name, request.model_spec.version.value) == (
+        "convlstm",
+        "rollout",
+        2,
+    )
+    assert request.inputs["context"].dtype == tf.float32.as_datatype_enum
+    assert [dim.size for dim in request.inputs["context"].tensor_shape.dim] == [1, 2, 16, 16, 1]
+    assert request.inputs["num_future_frames"].tensor_shape.dim == [] and request.inputs[
+        "num_future_frames"
+    ].int_val == [5]
+    from tensorflow_serving.apis import predict_pb2
+
+    response = predict_pb2.PredictResponse()
+    response.outputs["future_frames"].CopyFrom(tf.make_tensor_proto(np.ones((1, 5, 16, 16, 1), np.float32)))
+    assert parse_predict_response_proto(response)["future_frames"].shape == (1, 5, 16, 16, 1)
