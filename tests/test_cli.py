@@ -84,8 +84,8 @@ def test_predict_continues_a_video_from_keras_and_savedmodel(runs, tmp_path):
     from tfvidgen import video_io
 
     keras_video, saved_video = video_io.read_video(tmp_path / "a.mp4"), video_io.read_video(tmp_path / "b.gif")
-    # 2 context + 6 predicted frames; input and prediction side by side (2 px apart).
-    assert keras_video.shape == saved_video.shape == (8, 32, 66, 3)
+    # 2 context + 6 predicted 16x16 frames; input and prediction side by side 2 px apart, all upscaled by --scale 2.
+    assert keras_video.shape == saved_video.shape == (8, 2 * 16, 2 * (16 + 2 + 16), 3)
     assert np.abs(keras_video - saved_video).mean() < 0.05  # Same model, one lossy codec apart.
 
 

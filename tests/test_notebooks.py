@@ -36,7 +36,6 @@ def test_notebook_runs_in_smoke_mode(name, tmp_path):
         output for output in outputs if "image/gif" in output.get("data", {}) or "image/png" in output.get("data", {})
     ]
     assert images, "the notebook must show pictures"
-    if name != "04_serving.ipynb":
-        assert any("image/gif" in output.get("data", {}) for output in images), "an inline animation"
+    assert any("image/gif" in output.get("data", {}) for output in images), "an inline animation"
     text = "".join(output.get("text", "") for output in outputs)
     assert "Accelerator:" in text

@@ -12,6 +12,8 @@ import keras
 import numpy as np
 import pytest
 
+import tfvidgen.models  # noqa: F401  (registers the model classes for keras.models.load_model)
+
 pytestmark = pytest.mark.slow
 
 ENVIRONMENT = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")

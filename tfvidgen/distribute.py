@@ -78,7 +78,13 @@ def describe(strategy):
     except (RuntimeError, AttributeError):  # The default strategy has none to list.
         devices = ()
     short = ", ".join(device.split("device:")[-1] for device in devices)
-    return f"{type(strategy).__name__} on {strategy.num_replicas_in_sync} replica(s)" + (f" ({short})" if short else "")
+    # The public name: TF's MultiWorkerMirroredStrategy class is CollectiveAllReduceStrategy.
+    name = (
+        "MultiWorkerMirroredStrategy"
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        else type(strategy).__name__
+    )
+    return f"{name} on {strategy.num_replicas_in_sync} replica(s)" + (f" ({short})" if short else "")
 
 
 def set_mixed_precision(mode):
@@ -93,3 +99,18 @@ def set_mixed_precision(mode):
     import keras
 
     keras.mixed_precision.set_global_policy(f"mixed_{mode}")
+
+
+def step_outputs(results):
+    """Makes a train/test step's metric results reducible under multi-worker `fit`.
+
+    Keras 3.15 reduces step outputs under MultiWorkerMirroredStrategy with
+    `strategy.reduce("MEAN", value, axis=0)`, which fails on the scalar
+    results every step returns ("Invalid reduction dimension 0 for input with
+    0 dimensions", tensorflow/tensorflow#72388). Inside such a step the results
+    are returned with shape `(1,)`: the reduction then averages them over the
+    workers back to scalars. Elsewhere they pass through unchanged.
+    """
+    if tf.inside_function() and isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        return {name: tf.reshape(value, (1,)) for name, value in results.items()}
+    return results

@@ -94,3 +94,16 @@ def int_list(name, value, length=None):
     if length is not None and len(value) != length:
         raise ValueError(f"`{name}` must have {length} entries (one per layer). Received: {name}={value!r}")
     return [positive_int(f"{name}[{index}]", item) for index, item in enumerate(value)]
+
+
+def float32_tensor(value):
+    """Any array-like as a float32 tensor, casting (not rejecting) other float dtypes.
+
+    Under a `mixed_float16`/`mixed_bfloat16` policy, intermediate tensors (a sampled
+    latent, an encoder output) come back in the compute dtype; public methods accept
+    them and work in float32.
+    """
+    import tensorflow as tf
+
+    value = tf.convert_to_tensor(value)
+    return value if value.dtype == tf.float32 else tf.cast(value, tf.float32)

@@ -155,6 +155,10 @@ def main(argv=None):
     # one), where it makes 3D-conv training 12-17x and ConvLSTM training 1.4x
     # faster (docs/benchmarks.md). Must be set before TensorFlow is imported.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    if os.environ.get("TFVIDGEN_DEBUG"):  # The whole traceback, Keras frames included.
+        import keras
+
+        keras.config.disable_traceback_filtering()
     try:
         if args.command == "train":
             from tfvidgen.cli import train

@@ -73,9 +73,10 @@ def build_datasets(family, model, args, training):
     validation = data_lib.load_clips(
         args.data, num_frames, frame_size, channels, split="validation", num_clips=args.validation_clips, seed=args.seed
     ).cache()
-    if family == "convlstm":
-        train = data_lib.prediction_pairs(train, model.context_frames)
-        validation = data_lib.prediction_pairs(validation, model.context_frames)
+    # Every family is fed whole clips; the ConvLSTM splits them into context and
+    # target in its train_step. (A (context, target) tuple also works with fit,
+    # except under MultiWorkerMirroredStrategy: Keras 3.15's first-batch build
+    # calls strategy.reduce on the batch, which fails there for a tuple.)
     train = data_lib.batch_dataset(
         train, batch_size, shuffle_buffer=256 if finite else None, seed=args.seed, repeat=finite
     )
@@ -202,4 +203,5 @@ def run(args):
 
 def _steps(model):
     optimizer = model.optimizer if model.optimizer is not None else model.g_optimizer
-    return int(optimizer.iterations)
+    # `.numpy()`, not `int()`: under MultiWorkerMirroredStrategy the value is a MirroredVariable.
+    return int(optimizer.iterations.numpy())

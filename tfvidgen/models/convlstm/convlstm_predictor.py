@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from tfvidgen import distribute
 from tfvidgen import metrics as video_metrics
 from tfvidgen import replica_random
 from tfvidgen import schedules
@@ -260,7 +261,7 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
         Returns:
             float32 tensor `(batch, horizon, height, width, channels)`.
         """
-        context = tf.convert_to_tensor(context, tf.float32)
+        context = validation.float32_tensor(context)
         if context.shape.rank != 5 or tuple(context.shape[2:]) != self.frame_shape or context.shape[1] == 0:
             raise ValueError(
                 f"`context` must have shape (batch, frames >= 1, {', '.join(map(str, self.frame_shape))}). "
@@ -330,6 +331,22 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
             return x[:, : self.context_frames], x[:, self.context_frames :]
         return x, y
 
+    def _next_frame_targets(self, x, y, y_pred):
+        # `call` on whole clips (`y` None) predicts every next frame. Keras' own
+        # symbolic build (used under tf.distribute) calls `compute_loss` and
+        # `compute_metrics` that way: score the predictions against the clip.
+        if y is None:
+            return x[:, 1:], y_pred[:, :-1]
+        return y, y_pred
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        y, y_pred = self._next_frame_targets(x, y, y_pred)
+        return super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        y, y_pred = self._next_frame_targets(x, y, y_pred)
+        return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
     def _update_metrics(self, loss, target, predictions, sample_weight):
         for metric in self.metrics:
             if metric.name == "loss":
@@ -337,7 +354,7 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
                 metric.update_state(loss * replica_random.num_replicas())
             else:
                 metric.update_state(target, predictions, sample_weight=sample_weight)
-        return self.get_metrics_result()
+        return distribute.step_outputs(self.get_metrics_result())
 
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

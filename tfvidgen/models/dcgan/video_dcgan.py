@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from tfvidgen import distribute
 from tfvidgen import losses
 from tfvidgen import replica_random
 from tfvidgen import validation
@@ -191,7 +192,7 @@ class VideoDCGAN(VideoModel, keras.Model):
         self.g_loss_tracker.update_state(g_loss)
         self.real_score_tracker.update_state(ops.mean(real_logits))
         self.fake_score_tracker.update_state(ops.mean(fake_logits))
-        return {metric.name: metric.result() for metric in self.metrics}
+        return distribute.step_outputs({metric.name: metric.result() for metric in self.metrics})
 
     def train_step(self, data):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -219,7 +220,7 @@ class VideoDCGAN(VideoModel, keras.Model):
 
     def generate_from_latents(self, latents):
         """Clips `(batch, frames, height, width, channels)` in [0, 1] from `(batch, latent_dim)` latents."""
-        latents = tf.convert_to_tensor(latents, tf.float32)
+        latents = validation.float32_tensor(latents)
         if latents.shape.rank != 2 or latents.shape[-1] != self.latent_dim:
             raise ValueError(
                 f"`latents` must have shape (batch, {self.latent_dim}). Received shape {tuple(latents.shape)}"

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from tfvidgen import distribute
 from tfvidgen import losses
 from tfvidgen import replica_random
 from tfvidgen import schedules
@@ -164,7 +165,7 @@ class VideoVAE(VideoModel, keras.Model):
     def _update_trackers(self, terms):
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return distribute.step_outputs({name: tracker.result() for name, tracker in self.trackers.items()})
 
     def train_step(self, data):
         clips, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -183,7 +184,7 @@ class VideoVAE(VideoModel, keras.Model):
     # === Inference ===
 
     def _check_clips(self, clips, name="clips"):
-        clips = tf.convert_to_tensor(clips, tf.float32)
+        clips = validation.float32_tensor(clips)
         if clips.shape.rank != 5 or tuple(clips.shape[1:]) != self.clip_shape:
             raise ValueError(
                 f"`{name}` must have shape (batch, {', '.join(map(str, self.clip_shape))}). "
@@ -197,7 +198,7 @@ class VideoVAE(VideoModel, keras.Model):
 
     def decode(self, latents):
         """Clips in [0, 1] from `(batch, latent_dim)` latents."""
-        latents = tf.convert_to_tensor(latents, tf.float32)
+        latents = validation.float32_tensor(latents)
         if latents.shape.rank != 2 or latents.shape[-1] != self.latent_dim:
             raise ValueError(
                 f"`latents` must have shape (batch, {self.latent_dim}). Received shape {tuple(latents.shape)}"
@@ -235,8 +236,8 @@ class VideoVAE(VideoModel, keras.Model):
             `(steps, frames, height, width, channels)`.
         """
         steps = validation.positive_int("steps", steps)
-        start, _ = self.encode(tf.convert_to_tensor(clip_a, tf.float32)[None])
-        end, _ = self.encode(tf.convert_to_tensor(clip_b, tf.float32)[None])
+        start, _ = self.encode(validation.float32_tensor(clip_a)[None])
+        end, _ = self.encode(validation.float32_tensor(clip_b)[None])
         fractions = tf.linspace(0.0, 1.0, steps)[:, None]
         return self.decode(start + fractions * (end - start))
 
