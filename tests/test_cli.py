@@ -10,6 +10,7 @@ import pytest
 
 from conftest import write_test_video
 from tfvidgen.cli.main import build_parser
+from tfvidgen.cli.train import _prepare_run_directory
 from tfvidgen.cli.train import parse_overrides
 
 pytestmark = pytest.mark.slow
@@ -143,6 +144,23 @@ def test_errors_are_one_clear_line(runs, tmp_path, arguments, message):
 def test_a_finished_run_is_not_overwritten_by_accident(runs):
     completed = tfvidgen("train", "--preset", "tiny", "--out", runs / "convlstm", check=False)
     assert completed.returncode == 1 and "already holds a finished run" in completed.stderr
+
+
+def test_run_directory_resumes_unless_overwritten(tmp_path):
+    interrupted = tmp_path / "interrupted"
+    (interrupted / "backup").mkdir(parents=True)
+    (interrupted / "samples.gif").write_text("stale")
+    assert _prepare_run_directory(str(interrupted), overwrite=False) is True
+    assert (interrupted / "samples.gif").exists()
+    assert _prepare_run_directory(str(interrupted), overwrite=True) is False
+    assert interrupted.is_dir() and not os.listdir(interrupted)
+    finished = tmp_path / "finished"
+    finished.mkdir()
+    (finished / "model.keras").write_text("done")
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        _prepare_run_directory(str(finished), overwrite=False)
+    assert _prepare_run_directory(str(finished), overwrite=True) is False and not os.listdir(finished)
+    assert _prepare_run_directory(str(tmp_path / "new"), overwrite=False) is False
 
 
 def test_every_subcommand_has_help():

@@ -34,7 +34,7 @@ def _train_parser(subparsers):
     parser.add_argument("--batch-size", type=int, help="global batch size (default: the preset's)")
     parser.add_argument("--learning-rate", type=float, help="learning rate (default: the preset's)")
     parser.add_argument("--out", help="run directory (default runs/FAMILY-PRESET); rerun to resume")
-    parser.add_argument("--overwrite", action="store_true", help="train again in a directory holding a finished run")
+    parser.add_argument("--overwrite", action="store_true", help="start afresh, deleting a run in --out")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a model config value (JSON)")
     parser.add_argument(
         "--strategy",

@@ -95,15 +95,16 @@ def compile_model(family, model, learning_rate):
 
 
 def _prepare_run_directory(out, overwrite):
+    """Returns whether the run resumes: an interrupted run (a `backup/`) resumes unless `overwrite`."""
+    if overwrite and os.path.isdir(out):
+        shutil.rmtree(out)  # A fresh run: no stale backup, logs, samples or exports from the old one.
     finished = os.path.exists(os.path.join(out, "model.keras"))
     resuming = os.path.isdir(os.path.join(out, "backup"))
     if finished and not resuming:
-        if not overwrite:
-            raise FileExistsError(
-                f"{out!r} already holds a finished run (model.keras). Pass --overwrite to train again there, "
-                "or --out another directory."
-            )
-        shutil.rmtree(out)  # A fresh run: no stale logs, samples or exports from the old one.
+        raise FileExistsError(
+            f"{out!r} already holds a finished run (model.keras). Pass --overwrite to train again there, "
+            "or --out another directory."
+        )
     os.makedirs(out, exist_ok=True)
     return resuming
 
