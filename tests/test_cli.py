@@ -43,6 +43,11 @@ def test_train_writes_a_complete_run_directory(runs, family):
     for name in ("config.json", "metrics.csv", "model.keras", "summary.json", "checkpoints/last_good.keras"):
         assert (run / name).is_file(), name
     assert (run / "export" / family / "1" / "saved_model.pb").is_file()
+    if family != "dcgan":  # The best validation score's checkpoint (none for the GAN).
+        summary = json.loads((run / "summary.json").read_text())
+        assert (run / "checkpoints" / "best.keras").is_file()
+        assert summary["best_checkpoint"]["monitor"] == {"convlstm": "val_loss", "vae": "val_nelbo"}[family]
+        assert np.isfinite(summary["best_checkpoint"]["value"])
     assert any(name.endswith(".gif") for name in os.listdir(run / "samples"))
     assert any(name.endswith(".png") for name in os.listdir(run / "samples"))
     assert os.listdir(run / "logs")  # TensorBoard events.

@@ -97,9 +97,19 @@ def test_fit_lowers_the_loss_with_scheduled_sampling():
     assert float(model.teacher_forcing(model.optimizer.iterations)) == 0.0
 
 
-def test_fit_on_whole_clips_uses_context_frames(model):
-    history = model.fit(harness.tiny_clips(), epochs=1, verbose=0).history
-    assert np.isfinite(history["loss"][0]) and "frame_mse" in history
+def test_whole_clips_split_at_context_frames_like_pairs():
+    # The same clips, whole or as (context, target) pairs split at context_frames=2.
+    histories, scores = [], []
+    for dataset in (harness.tiny_clips(), harness.tiny_pairs(context_frames=2)):
+        keras.utils.set_random_seed(1)
+        model = ConvLSTMPredictor.from_preset("tiny")
+        model.compile(optimizer=keras.optimizers.Adam(3e-3))
+        histories.append(model.fit(dataset, epochs=1, verbose=0).history)
+        scores.append(model.evaluate(dataset, verbose=0, return_dict=True))
+    assert np.isfinite(histories[0]["loss"][0])
+    for name in ("loss", "frame_mse", "psnr"):
+        np.testing.assert_allclose(histories[0][name], histories[1][name], rtol=1e-5)
+        np.testing.assert_allclose(scores[0][name], scores[1][name], rtol=1e-5)
 
 
 def test_evaluate_scores_the_rollout(model):

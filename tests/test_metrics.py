@@ -38,6 +38,18 @@ def test_psnr_and_ssim_are_tf_image_per_frame():
     assert metrics.per_frame_ssim(y_true, y_true).numpy() == pytest.approx(np.ones((2, 3)), abs=1e-5)
 
 
+def test_ssim_of_flat_frames_has_the_closed_form():
+    # Flat frames a, b: no variance, so SSIM = (2ab + C1) / (a^2 + b^2 + C1), C1 = (0.01 * 1)^2.
+    a, b, c1 = 0.5, 0.4, 1e-4
+    y_true = np.full((1, 2, 16, 16, 1), a, np.float32)
+    y_pred = np.full((1, 2, 16, 16, 1), b, np.float32)
+    expected = (2 * a * b + c1) / (a * a + b * b + c1)
+    np.testing.assert_allclose(metrics.per_frame_ssim(y_true, y_pred).numpy(), [[expected, expected]], rtol=1e-4)
+    metric = metrics.SSIM()
+    metric.update_state(y_true, y_pred)
+    assert float(metric.result()) == pytest.approx(expected, rel=1e-4)
+
+
 def test_keras_metrics_average_over_batch_and_frames():
     y_true, y_pred = _pair()
     metric = metrics.FrameMSE()
@@ -52,6 +64,7 @@ def test_keras_metrics_average_over_batch_and_frames():
     model.compile(loss="mse", metrics=[metrics.FrameMSE(), metrics.SSIM()])
     scores = model.evaluate(y_pred, y_true, return_dict=True, verbose=0)
     assert scores["frame_mse"] == pytest.approx((0.25 + 0.16) / 6, rel=1e-5)
+    assert scores["ssim"] == pytest.approx(np.mean(metrics.per_frame_ssim(y_true, y_pred).numpy()), rel=1e-5)
 
 
 def test_baselines_and_evaluation_curves(tmp_path):

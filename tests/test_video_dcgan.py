@@ -39,6 +39,10 @@ def test_two_stream_background_is_static_where_the_mask_is_zero():
     mask, foreground, background, clips = [tensor.numpy() for tensor in parts(z)]
     np.testing.assert_allclose(clips, mask * foreground + (1 - mask) * background[:, None], atol=1e-6)
     assert background.shape == (2, 16, 16, 1)
+    # With the mask at zero every frame is the one static background image.
+    static = generator.get_layer("clips")([np.zeros_like(mask), foreground, background]).numpy()
+    assert np.abs(foreground - background[:, None]).max() > 0.01  # The streams differ, so this can fail.
+    np.testing.assert_allclose(static, np.broadcast_to(background[:, None], static.shape), atol=1e-6)
 
 
 def test_presets_build():

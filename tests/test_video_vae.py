@@ -53,6 +53,22 @@ def test_elbo_terms_match_the_loss_functions(vae):
     assert terms["bits_per_dim"] == pytest.approx(terms["nelbo"] / (4 * 16 * 16 * math.log(2)), rel=1e-5)
 
 
+def test_loss_is_reconstruction_plus_beta_times_free_bits_kl():
+    keras.utils.set_random_seed(0)
+    vae = VideoVAE.from_preset("tiny", beta=0.5, free_bits=0.02, seed=1)
+    vae.compile(optimizer=keras.optimizers.Adam(3e-3))
+    clips = harness.first_batch(harness.tiny_clips(num_clips=8, batch_size=8))
+    vae.sampling.deterministic = True
+    terms = {name: float(value) for name, value in vae._terms(clips, training=False).items()}
+    z_mean, z_log_var = (np.asarray(value, np.float64) for value in vae.encode(clips))
+    kl_per_dimension = (0.5 * (z_mean**2 + np.exp(z_log_var) - 1 - z_log_var)).mean(axis=0)
+    assert (kl_per_dimension < 0.02).any() and (kl_per_dimension > 0.02).any()  # The clamp matters here.
+    expected_kl_objective = np.maximum(kl_per_dimension, 0.02).sum()
+    assert terms["kl_loss"] == pytest.approx(kl_per_dimension.sum(), rel=1e-4)
+    assert terms["beta"] == 0.5
+    assert terms["loss"] == pytest.approx(terms["reconstruction_loss"] + 0.5 * expected_kl_objective, rel=1e-4)
+
+
 def test_training_lowers_the_loss_on_a_fixed_seed(vae):
     history = harness.fit_and_check_loss_falls(
         vae, harness.tiny_clips(num_clips=32, batch_size=8), epochs=4, factor=0.8

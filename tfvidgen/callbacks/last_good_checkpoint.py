@@ -1,9 +1,9 @@
 """Stops on NaN/inf in any logged value and keeps the last good weights."""
 
-import math
 import os
 
 import keras
+import numpy as np
 
 
 class LastGoodCheckpoint(keras.callbacks.Callback):
@@ -27,7 +27,9 @@ class LastGoodCheckpoint(keras.callbacks.Callback):
 
     @staticmethod
     def _finite(logs):
-        return all(math.isfinite(float(value)) for value in (logs or {}).values() if isinstance(value, (int, float)))
+        # Log values may be Python floats, NumPy scalars or scalar tensors.
+        values = [np.asarray(value) for value in (logs or {}).values()]
+        return all(np.isfinite(value).all() for value in values if np.issubdtype(value.dtype, np.number))
 
     def on_train_batch_end(self, batch, logs=None):
         if not self._finite(logs):

@@ -4,7 +4,10 @@ A run directory holds everything about a run:
 
     config.json        family, preset, model config, training settings, versions
     backup/            BackupAndRestore state while training (resume point)
-    checkpoints/       last_good.keras, the last epoch with finite metrics
+    checkpoints/       last_good.keras, the last epoch with finite metrics; best.keras,
+                       the epoch with the best validation score (ConvLSTM: rollout
+                       loss; VAE: negative ELBO; none for the GAN, whose losses
+                       do not rank models)
     logs/              TensorBoard scalars and sample images
     samples/           GIF and PNG previews per epoch
     metrics.csv        one row per epoch
@@ -30,6 +33,8 @@ from tfvidgen import distribute
 from tfvidgen import export
 from tfvidgen.models import FAMILIES
 
+# The validation score `checkpoints/best.keras` minimises, per family.
+BEST_MONITORS = {"convlstm": "val_loss", "vae": "val_nelbo", "dcgan": None}
 DEFAULT_LEARNING_RATES = {"convlstm": 1e-3, "dcgan": 2e-4, "vae": 1e-3}
 
 
@@ -173,6 +178,15 @@ def run(args):
             os.path.join(out, "samples"), sample_batch, every=args.sample_every, log_dir=os.path.join(out, "logs")
         ),
     ] + ([time_limit] if time_limit else [])
+    best = None
+    if BEST_MONITORS[family]:
+        best = keras.callbacks.ModelCheckpoint(
+            os.path.join(out, "checkpoints", "best.keras"),
+            monitor=BEST_MONITORS[family],
+            mode="min",
+            save_best_only=True,
+        )
+        callbacks.append(best)
     if tfvidgen_callbacks.tensorboard_available():
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(out, "logs"), write_graph=False))
     else:
@@ -191,6 +205,8 @@ def run(args):
     summary = {"train_seconds": round(seconds, 1), "optimizer_steps": _steps(model)}
     if time_limit and time_limit.stopped:
         summary["stopped_by_time_limit"] = True
+    if best is not None and os.path.exists(best.filepath):
+        summary["best_checkpoint"] = {"path": best.filepath, "monitor": best.monitor, "value": float(best.best)}
     if not args.no_export and _is_chief():
         path = export.export_for_serving(model, os.path.join(out, "export", family), overwrite=True, version=1)
         summary["export"] = path

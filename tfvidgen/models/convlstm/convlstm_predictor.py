@@ -224,8 +224,10 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
             truth = tf.gather(frames, tf.minimum(step, available - 1), axis=1)
             use_truth = tf.fill([batch_size], step < num_context)
             if truth_mask is not None:
-                future_index = tf.clip_by_value(step - num_context, 0, tf.shape(truth_mask)[1] - 1)
-                use_truth = use_truth | tf.gather(truth_mask, future_index, axis=1)
+                # The mask has a column per fed future frame; with one target frame it has none.
+                padded = tf.concat([truth_mask, tf.zeros([batch_size, 1], tf.bool)], axis=1)
+                future_index = tf.clip_by_value(step - num_context, 0, tf.shape(padded)[1] - 1)
+                use_truth = use_truth | tf.gather(padded, future_index, axis=1)
             frame = tf.where(use_truth[:, None, None, None], truth, tf.cast(previous, truth.dtype))
             prediction, states = self._step(frame, states, training)
             return step + 1, prediction, states, predictions.write(step, prediction)

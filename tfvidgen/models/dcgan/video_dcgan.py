@@ -73,6 +73,7 @@ class VideoDCGAN(VideoModel, keras.Model):
     """
 
     presets = VIDEO_DCGAN_PRESETS
+    VALIDATION_SEED = 1_000_003  # Seed of the fixed latents `test_step` scores.
 
     def __init__(
         self,
@@ -211,7 +212,10 @@ class VideoDCGAN(VideoModel, keras.Model):
 
     def test_step(self, data):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        real_logits, fake_logits = self._scores(real, self._latents(ops.shape(real)[0]), training=False)
+        # Fixed latents: validation neither advances the training noise stream nor
+        # varies from epoch to epoch. (Each replica uses the same ones.)
+        latents = replica_random.seeded_normal(ops.shape(real)[0], self.latent_dim, seed=self.VALIDATION_SEED)
+        real_logits, fake_logits = self._scores(real, latents, training=False)
         d_loss = ops.mean(losses.discriminator_loss(real_logits, fake_logits, self.loss_kind))
         g_loss = ops.mean(losses.generator_loss(fake_logits, self.loss_kind))
         return self._update_trackers(d_loss, g_loss, real_logits, fake_logits)

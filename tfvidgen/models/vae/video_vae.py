@@ -84,7 +84,8 @@ class VideoVAE(VideoModel, keras.Model):
         super().__init__(**kwargs)
         self.encoder = VideoEncoder(clip_shape, latent_dim, encoder_filters, name="encoder")
         self.decoder = VideoDecoder(clip_shape, latent_dim, decoder_filters, synchronized_batch_norm, name="decoder")
-        self.sampling = Sampling(seed=seed, name="sampling")
+        # Posterior noise and prior samples get different streams from one seed.
+        self.sampling = Sampling(seed=None if seed is None else seed + 1, name="sampling")
         self.clip_shape = self.encoder.clip_shape
         self.latent_dim = self.encoder.latent_dim
         self.encoder_filters = self.encoder.filters
