@@ -91,5 +91,5 @@ def test_baselines_and_evaluation_curves(tmp_path):
 
 def test_empty_dataset_is_an_error():
     empty = tf.data.Dataset.from_tensor_slices((np.zeros((0, 2, 4, 4, 1)), np.zeros((0, 2, 4, 4, 1)))).batch(1)
-    with pytest.raises(ValueError, match="yielded no batch"):
+    with pytest.raises(ValueError, match="Received: no batch"):
         metrics.evaluate_predictions(metrics.copy_last_frame, empty)

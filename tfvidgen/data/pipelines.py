@@ -35,14 +35,17 @@ def prediction_pairs(clips, context_frames, future_frames=None):
         clips = clips.map(lambda element: element["frames"], num_parallel_calls=tf.data.AUTOTUNE)
     total = clips.element_spec.shape[0]
     if total is None:
-        raise ValueError("`clips` must have a static number of frames to split into context and target.")
+        raise ValueError(
+            "`clips` must have a static number of frames to split into context and target. "
+            f"Received: element shape {clips.element_spec.shape}"
+        )
     if future_frames is None:
         future_frames = total - context_frames
     future_frames = validation.positive_int("future_frames", future_frames)
     if context_frames + future_frames > total:
         raise ValueError(
             f"`context_frames` + `future_frames` ({context_frames} + {future_frames}) must not "
-            f"exceed the clip length {total}."
+            f"exceed the clip length {total}. Received: context_frames={context_frames}, future_frames={future_frames}"
         )
     return clips.map(
         lambda clip: (clip[:context_frames], clip[context_frames : context_frames + future_frames]),

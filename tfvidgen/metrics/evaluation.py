@@ -34,7 +34,9 @@ class _Scores:
 
     def result(self):
         if not self.count:
-            raise ValueError("The dataset given to `evaluate_predictions` yielded no batch.")
+            raise ValueError(
+                "The `dataset` given to `evaluate_predictions` must yield (context, target) batches. Received: no batch"
+            )
         curves = {name: (total / self.count).tolist() for name, total in self.sums.items()}
         result = {name: float(np.mean(curve)) for name, curve in curves.items()}
         result["per_frame"] = curves

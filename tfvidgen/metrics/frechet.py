@@ -56,7 +56,7 @@ class GaussianStatistics:
     @property
     def covariance(self):
         if self.count < 2:
-            raise ValueError("The covariance needs at least 2 feature vectors.")
+            raise ValueError(f"The covariance needs at least 2 feature vectors. Received: count={self.count}")
         mean = self.mean
         return (self.outer - self.count * np.outer(mean, mean)) / (self.count - 1)
 
@@ -73,7 +73,7 @@ def mean_pairwise_distance(features, max_pairs=20_000, seed=0):
     features = np.asarray(features, np.float64).reshape(len(features), -1)
     count = len(features)
     if count < 2:
-        raise ValueError("The pairwise distance needs at least 2 samples.")
+        raise ValueError(f"`features` must hold at least 2 samples. Received: shape={features.shape}")
     first, second = np.triu_indices(count, k=1)
     if len(first) > max_pairs:
         choice = np.random.default_rng(seed).choice(len(first), max_pairs, replace=False)

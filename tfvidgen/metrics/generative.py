@@ -12,7 +12,7 @@ from tfvidgen.metrics.feature_extractor import load_feature_extractor
 def _stack(dataset, limit):
     clips = np.stack([np.asarray(clip) for clip in dataset.take(limit)])
     if len(clips) < 2:
-        raise ValueError(f"Evaluation needs at least 2 held-out clips; the data gave {len(clips)}.")
+        raise ValueError(f"The held-out data must give at least 2 clips. Received: {len(clips)} clip(s)")
     return clips
 
 
