@@ -1,6 +1,6 @@
 """Quality of a trained GAN or VAE run on held-out Moving MNIST, against baselines.
 
-    python benchmarks/generative_quality.py --run runs/quality-dcgan-cpu_small [--num-clips 512]
+    python benchmarks/generative_quality.py --run runs/quality-dcgan-cpu_small [--model FILE.keras] [--num-clips 512]
         [--figures docs/figures] [--json docs/results/dcgan_quality.json]
 
 For both families: the Fréchet distance (offline Moving MNIST feature space) of
@@ -61,6 +61,7 @@ def vae_scores(model, real, batch_size=32):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, help="a finished `tfvidgen train dcgan|vae` run directory")
+    parser.add_argument("--model", help="the .keras file to score (default: RUN/model.keras), e.g. a checkpoint")
     parser.add_argument("--num-clips", type=int, default=512)
     parser.add_argument("--figures", help="directory for sample GIF/PNG grids")
     parser.add_argument("--json", help="write the results here")
@@ -68,7 +69,7 @@ def main():
 
     config = json.load(open(os.path.join(args.run, "config.json")))
     family, seed = config["family"], config["training"]["seed"]
-    trained = keras.models.load_model(os.path.join(args.run, "model.keras"))
+    trained = keras.models.load_model(args.model or os.path.join(args.run, "model.keras"))
     keras.utils.set_random_seed(seed)  # The run's initial weights, as `tfvidgen train` drew them.
     untrained = FAMILIES[family].from_preset(config["preset"], **config["overrides"])
     untrained.compile()
@@ -76,7 +77,7 @@ def main():
     real = clips_of("test", clip_shape, args.num_clips)
     features = load_feature_extractor()
 
-    results = {"family": family, "run": args.run, "held_out_clips": len(real), "clip_shape": list(clip_shape)}
+    results = {"family": family, "run": args.run, "model": args.model, "held_out_clips": len(real), "clip_shape": list(clip_shape)}
     samples = generate_clips(trained, family, len(real), 32, seed=1000)
     results["trained"] = frechet_report(real, samples, features)
     results["untrained"] = frechet_report(real, generate_clips(untrained, family, len(real), 32, seed=1000), features)
