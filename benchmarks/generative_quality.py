@@ -77,7 +77,13 @@ def main():
     real = clips_of("test", clip_shape, args.num_clips)
     features = load_feature_extractor()
 
-    results = {"family": family, "run": args.run, "model": args.model, "held_out_clips": len(real), "clip_shape": list(clip_shape)}
+    results = {
+        "family": family,
+        "run": args.run,
+        "model": args.model,
+        "held_out_clips": len(real),
+        "clip_shape": list(clip_shape),
+    }
     samples = generate_clips(trained, family, len(real), 32, seed=1000)
     results["trained"] = frechet_report(real, samples, features)
     results["untrained"] = frechet_report(real, generate_clips(untrained, family, len(real), 32, seed=1000), features)

@@ -58,7 +58,7 @@ def test_convlstm_first_update(mirrored, teacher_forcing):
     )
 
 
-@pytest.mark.parametrize("options", [{}, {"two_stream": True, "spectral_norm": True}])
+@pytest.mark.parametrize("options", [{}, {"two_stream": True, "spectral_norm": True, "minibatch_stddev_group": 2}])
 def test_dcgan_first_update(mirrored, options):
     batch = harness.first_batch(harness.tiny_clips(num_clips=8, batch_size=8))
     _assert_same_first_update(lambda: _compiled(VideoDCGAN.from_preset("tiny", seed=3, **options)), batch, mirrored)

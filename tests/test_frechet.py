@@ -1,3 +1,4 @@
+import json
 import math
 
 import keras
@@ -66,6 +67,18 @@ def test_resampling_and_keras_feature_extractor(tmp_path):
     assert vectors.shape == (3, 6) and features.clip_shape == (4, 16, 16, 1)
     embedding = keras.Model(classifier.input, classifier.get_layer("features").output)
     np.testing.assert_allclose(vectors, embedding(resampled).numpy(), atol=1e-5)
+
+
+def test_feature_classifier_training_writes_a_loadable_classifier_and_metrics(tmp_path):
+    results = feature_extractor.train_feature_classifier(str(tmp_path), steps=2, batch_size=2, validation_clips=4)
+    assert results["train_steps"] == 2 and results["held_out_clips"] == 4
+    for key in ("digit_set_exact_match", "digit_label_accuracy", "motion_set_exact_match", "motion_label_accuracy"):
+        assert 0.0 <= results[key] <= 1.0
+    with open(tmp_path / "metrics.json") as file:
+        assert json.load(file) == results
+    features = metrics.load_feature_extractor(str(tmp_path / "classifier.keras"), batch_size=2)
+    vectors = features(np.zeros((3, 20, 64, 64, 1), np.float32))
+    assert vectors.shape == (3, 128) and np.isfinite(vectors).all()
 
 
 def test_i3d_savedmodel_plumbing(tmp_path):

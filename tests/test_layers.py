@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tfvidgen.layers import DepthToSpace
+from tfvidgen.layers import MinibatchStddev
 from tfvidgen.layers import Sampling
 from tfvidgen.layers import SpaceToDepth
 
@@ -73,3 +74,28 @@ def test_sampling_inside_a_functional_model_is_saved(tmp_path):
 def test_bad_patch_size(patch):
     with pytest.raises(ValueError, match="`patch_size` must be a positive integer"):
         SpaceToDepth(patch)
+
+
+def test_minibatch_stddev_channel_is_the_mean_spread_of_each_group():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(6, 2, 3, 3, 4)).astype(np.float32)
+    features[4:] = features[4]  # The last group (2 examples) is two copies: no spread.
+    output = MinibatchStddev(group_size=4)(features).numpy()
+    assert output.shape == (6, 2, 3, 3, 5)
+    np.testing.assert_array_equal(output[..., :4], features)
+    expected = features[:4].std(axis=0).mean()
+    np.testing.assert_allclose(output[:4, ..., 4], expected, rtol=1e-4)
+    np.testing.assert_allclose(output[4:, ..., 4], 1e-4, rtol=1e-3)  # sqrt of the 1e-8 floor.
+    # An example's channel depends on its own group only.
+    changed = features.copy()
+    changed[4:] = rng.normal(size=(2, 2, 3, 3, 4))
+    np.testing.assert_array_equal(MinibatchStddev(4)(changed).numpy()[:4], output[:4])
+
+
+def test_minibatch_stddev_config_symbolic_shape_and_bad_group():
+    layer = MinibatchStddev(group_size=3, name="spread")
+    restored = MinibatchStddev.from_config(json.loads(json.dumps(layer.get_config())))
+    assert (restored.group_size, restored.name) == (3, "spread")
+    assert tuple(layer(keras.Input((2, 4, 4, 8))).shape) == (None, 2, 4, 4, 9)
+    with pytest.raises(ValueError, match="`group_size` must be an int >= 2"):
+        MinibatchStddev(group_size=1)

@@ -26,7 +26,9 @@ def test_networks_shapes_ranges_and_configs():
     assert two_stream.get_layer("mask").output.shape == (None, 8, 16, 16, 1)
     discriminator = VideoDiscriminator((4, 16, 16, 1), filters=(8, 16), spectral_norm=True)
     assert discriminator(clips).shape == (3, 1)
-    for model in (generator, two_stream, discriminator):
+    spread = VideoDiscriminator((4, 16, 16, 1), filters=(8, 16), minibatch_stddev_group=2)
+    assert spread(clips).shape == (3, 1) and spread.get_layer("minibatch_stddev").output.shape == (None, 1, 4, 4, 17)
+    for model in (generator, two_stream, discriminator, spread):
         harness.assert_config_round_trip(model)
 
 

@@ -105,7 +105,9 @@ def train_feature_classifier(out, steps=2000, batch_size=32, seed=0, validation_
         },
     )
     start = time.monotonic()
-    model.fit(source("train").batch(batch_size).prefetch(2), steps_per_epoch=steps, epochs=1, verbose=2)
+    # Ten epochs of steps/10 so that progress is printed as it goes.
+    epochs = min(10, steps)
+    model.fit(source("train").batch(batch_size).prefetch(2), steps_per_epoch=steps // epochs, epochs=epochs, verbose=2)
     seconds = time.monotonic() - start
     held_out = source("validation", validation_clips).batch(batch_size)
     correct = {"digits": [], "motion": []}
@@ -120,7 +122,7 @@ def train_feature_classifier(out, steps=2000, batch_size=32, seed=0, validation_
         "digit_label_accuracy": float(correct["digits"].mean()),
         "motion_set_exact_match": float(correct["motion"].all(axis=1).mean()),
         "motion_label_accuracy": float(correct["motion"].mean()),
-        "train_steps": steps,
+        "train_steps": (steps // epochs) * epochs,
         "batch_size": batch_size,
         "train_minutes": round(seconds / 60, 1),
     }

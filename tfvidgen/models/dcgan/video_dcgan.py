@@ -49,6 +49,7 @@ class VideoDCGAN(VideoModel, keras.Model):
         spectral_norm: spectrally normalize the discriminator.
         synchronized_batch_norm: synchronize the generator's batch statistics
             across replicas.
+        minibatch_stddev_group: see `VideoDiscriminator` (`None`: off).
         seed: seed of the latent draws during training and of `generate()`
             without a seed.
 
@@ -84,6 +85,7 @@ class VideoDCGAN(VideoModel, keras.Model):
         two_stream=False,
         spectral_norm=False,
         synchronized_batch_norm=True,
+        minibatch_stddev_group=None,
         seed=None,
         **kwargs,
     ):
@@ -91,7 +93,9 @@ class VideoDCGAN(VideoModel, keras.Model):
         self.generator = VideoGenerator(
             clip_shape, latent_dim, generator_filters, two_stream, synchronized_batch_norm, name="generator"
         )
-        self.discriminator = VideoDiscriminator(clip_shape, discriminator_filters, spectral_norm, name="discriminator")
+        self.discriminator = VideoDiscriminator(
+            clip_shape, discriminator_filters, spectral_norm, minibatch_stddev_group, name="discriminator"
+        )
         self.clip_shape = self.generator.clip_shape
         self.latent_dim = self.generator.latent_dim
         self.generator_filters = self.generator.filters
@@ -99,6 +103,7 @@ class VideoDCGAN(VideoModel, keras.Model):
         self.two_stream = self.generator.two_stream
         self.spectral_norm = self.discriminator.spectral_norm
         self.synchronized_batch_norm = self.generator.synchronized_batch_norm
+        self.minibatch_stddev_group = self.discriminator.minibatch_stddev_group
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -120,6 +125,7 @@ class VideoDCGAN(VideoModel, keras.Model):
             "two_stream": self.two_stream,
             "spectral_norm": self.spectral_norm,
             "synchronized_batch_norm": self.synchronized_batch_norm,
+            "minibatch_stddev_group": self.minibatch_stddev_group,
             "seed": self.seed,
         }
 

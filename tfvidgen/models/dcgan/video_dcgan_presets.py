@@ -14,7 +14,8 @@ VIDEO_DCGAN_PRESETS = {
     "cpu_small": {
         "description": (
             "Moving MNIST on 2 CPU cores: 16 frames of 64x64x1, latent 64, generator filters "
-            "128-64-32-16, discriminator 16-32-64-128, spectral norm in the discriminator."
+            "128-64-32-16, discriminator 16-32-64-128 with spectral norm and a minibatch standard "
+            "deviation channel (groups of 4) against mode collapse."
         ),
         "config": {
             "clip_shape": (16, 64, 64, 1),
@@ -22,6 +23,7 @@ VIDEO_DCGAN_PRESETS = {
             "generator_filters": (128, 64, 32, 16),
             "discriminator_filters": (16, 32, 64, 128),
             "spectral_norm": True,
+            "minibatch_stddev_group": 4,
         },
         "training": {"batch_size": 32, "steps_per_epoch": 200, "epochs": 5},
     },

@@ -3,6 +3,7 @@
 import keras
 
 from tfvidgen import validation
+from tfvidgen.layers import MinibatchStddev
 from tfvidgen.layers import blocks
 
 
@@ -12,14 +13,20 @@ class VideoDiscriminator(keras.Model):
 
     No pooling and no batch norm (so per-example scores stay independent of
     the batch); spectral normalization (Miyato et al., 2018) of every layer is
-    an option, through `keras.layers.SpectralNormalization`. Clips in [0, 1]
-    are mapped to [-1, 1] inside.
+    an option, through `keras.layers.SpectralNormalization`. So is a
+    minibatch standard deviation channel before the head (Karras et al.,
+    2018), which lets the discriminator see how diverse a group of clips is
+    and so punishes mode collapse; scores then depend on the clip's group of
+    `minibatch_stddev_group` consecutive clips. Clips in [0, 1] are mapped to
+    [-1, 1] inside.
 
     Args:
         clip_shape: `(frames, height, width, channels)`; height and width
             divisible by `2 ** len(filters)`.
         filters: filters of each stride-2 convolution.
         spectral_norm: spectrally normalize every convolution and the head.
+        minibatch_stddev_group: `None` (off) or the group size (>= 2) of a
+            `tfvidgen.layers.MinibatchStddev` channel added before the head.
 
     Input shape:
         `(batch, frames, height, width, channels)` in [0, 1].
@@ -34,7 +41,14 @@ class VideoDiscriminator(keras.Model):
     (2, 1)
     """
 
-    def __init__(self, clip_shape=(16, 64, 64, 1), filters=(32, 64, 128, 256), spectral_norm=False, **kwargs):
+    def __init__(
+        self,
+        clip_shape=(16, 64, 64, 1),
+        filters=(32, 64, 128, 256),
+        spectral_norm=False,
+        minibatch_stddev_group=None,
+        **kwargs,
+    ):
         clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
         filters = validation.int_list("filters", filters)
         strides, _ = blocks.strides_for(clip_shape, len(filters))
@@ -43,6 +57,8 @@ class VideoDiscriminator(keras.Model):
         clips = keras.Input(clip_shape, name="clips")
         x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_signed")(clips)
         x = blocks.downsampling_stack(x, filters, strides, spectral_norm=spectral_norm, name="discriminator")
+        if minibatch_stddev_group is not None:
+            x = MinibatchStddev(minibatch_stddev_group, name="minibatch_stddev")(x)
         x = keras.layers.Flatten(name="flatten")(x)
         head = keras.layers.Dense(1, dtype="float32", name="logit")
         if spectral_norm:
@@ -53,6 +69,7 @@ class VideoDiscriminator(keras.Model):
         self.clip_shape = clip_shape
         self.filters = filters
         self.spectral_norm = bool(spectral_norm)
+        self.minibatch_stddev_group = None if minibatch_stddev_group is None else int(minibatch_stddev_group)
 
     def get_config(self):
         return {
@@ -61,6 +78,7 @@ class VideoDiscriminator(keras.Model):
             "clip_shape": self.clip_shape,
             "filters": self.filters,
             "spectral_norm": self.spectral_norm,
+            "minibatch_stddev_group": self.minibatch_stddev_group,
         }
 
     @classmethod
