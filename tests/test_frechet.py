@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tfvidgen import metrics
+from tfvidgen.cli.main import main as cli_main
 from tfvidgen.metrics import feature_extractor
 from tfvidgen.metrics.generative import frechet_report
 from tfvidgen.metrics.generative import mean_clip_noise_baseline
@@ -69,13 +70,15 @@ def test_resampling_and_keras_feature_extractor(tmp_path):
     np.testing.assert_allclose(vectors, embedding(resampled).numpy(), atol=1e-5)
 
 
-def test_feature_classifier_training_writes_a_loadable_classifier_and_metrics(tmp_path):
-    results = feature_extractor.train_feature_classifier(str(tmp_path), steps=2, batch_size=2, validation_clips=4)
+def test_features_command_writes_a_loadable_classifier_and_metrics(tmp_path, capsys):
+    arguments = ["features", "--out", str(tmp_path), "--steps", "2", "--batch-size", "2", "--validation-clips", "4"]
+    assert cli_main(arguments) == 0
+    with open(tmp_path / "metrics.json") as file:
+        results = json.load(file)
+    assert capsys.readouterr().out.rstrip().endswith(json.dumps(results, indent=2))
     assert results["train_steps"] == 2 and results["held_out_clips"] == 4
     for key in ("digit_set_exact_match", "digit_label_accuracy", "motion_set_exact_match", "motion_label_accuracy"):
         assert 0.0 <= results[key] <= 1.0
-    with open(tmp_path / "metrics.json") as file:
-        assert json.load(file) == results
     features = metrics.load_feature_extractor(str(tmp_path / "classifier.keras"), batch_size=2)
     vectors = features(np.zeros((3, 20, 64, 64, 1), np.float32))
     assert vectors.shape == (3, 128) and np.isfinite(vectors).all()
@@ -106,7 +109,7 @@ def test_i3d_savedmodel_plumbing(tmp_path):
 
 def test_default_extractor_missing_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("TFVIDGEN_FEATURES", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="python -m tfvidgen.metrics.feature_extractor"):
+    with pytest.raises(FileNotFoundError, match="tfvidgen features --out DIR"):
         metrics.load_feature_extractor()
 
 

@@ -1,4 +1,4 @@
-"""`tfvidgen generate | predict | evaluate | export | serving`."""
+"""`tfvidgen generate | predict | evaluate | export | serving | features`."""
 
 import json
 import os
@@ -178,3 +178,12 @@ def _named_paths(pairs):
             raise ValueError(f"`--model` takes NAME=BASE_PATH. Received: {pair!r}")
         models[name] = base_path
     return models
+
+
+def features(args):
+    from tfvidgen.metrics import feature_extractor
+
+    results = feature_extractor.train_feature_classifier(
+        args.out, args.steps, args.batch_size, args.seed, args.validation_clips
+    )
+    print(json.dumps(results, indent=2))

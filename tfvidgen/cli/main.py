@@ -109,6 +109,18 @@ def _inference_parsers(subparsers):
     export.add_argument("--uint8", action="store_true", help="also export uint8-frame signatures")
     export.add_argument("--no-check", action="store_true", help="skip the C API servability check")
 
+    features = subparsers.add_parser(
+        "features",
+        help="train the Moving MNIST feature classifier used for Fréchet distances",
+        description="Train the offline feature space of `tfvidgen.metrics.load_feature_extractor`: a 3D-conv "
+        "classifier of digits and motion on generated Moving MNIST; writes DIR/classifier.keras and metrics.json.",
+    )
+    features.add_argument("--out", required=True, help="output directory (use it with TFVIDGEN_FEATURES=DIR)")
+    features.add_argument("--steps", type=int, default=2000)
+    features.add_argument("--batch-size", type=int, default=32)
+    features.add_argument("--validation-clips", type=int, default=512, help="held-out clips scored at the end")
+    features.add_argument("--seed", type=int, default=0)
+
     serving = subparsers.add_parser("serving", help="servability check and TF Serving config")
     serving_commands = serving.add_subparsers(dest="serving_command", required=True)
     check = serving_commands.add_parser(

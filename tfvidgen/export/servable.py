@@ -106,7 +106,8 @@ def check_servable(path, model=None, atol=1e-4, timeout=600):
         timeout: seconds for the runner process.
 
     Returns:
-        `{signature: {"max_abs_diff": float, "shapes": {output: shape}}}`.
+        `{signature: {"max_abs_diff": float, "shapes": {output: shape},
+        "output_diffs": {output: (dtype name, max abs difference)}}}`.
 
     Raises:
         ServabilityError: the SavedModel does not load through the C API, a
@@ -132,7 +133,7 @@ def check_servable(path, model=None, atol=1e-4, timeout=600):
         expected = references[signature]
         if sorted(values) != sorted(expected):
             raise ServabilityError(f"{signature}: outputs {sorted(values)} differ from {sorted(expected)}.")
-        difference = 0.0
+        difference, output_diffs = 0.0, {}
         for key, value in values.items():
             reference = np.asarray(expected[key])
             if value.shape != reference.shape:
@@ -144,7 +145,12 @@ def check_servable(path, model=None, atol=1e-4, timeout=600):
                     f"{signature}/{key}: differs from the reference by {key_difference:g} > {limit:g}."
                 )
             difference = max(difference, key_difference)
-        results[signature] = {"max_abs_diff": difference, "shapes": {key: list(v.shape) for key, v in values.items()}}
+            output_diffs[key] = (value.dtype.name, key_difference)
+        results[signature] = {
+            "max_abs_diff": difference,
+            "shapes": {key: list(v.shape) for key, v in values.items()},
+            "output_diffs": output_diffs,
+        }
     return results
 
 

@@ -5,14 +5,13 @@ Moving MNIST to recognise which digits appear and which ways they move; its
 128-d penultimate layer is the feature space. It is built from stock Keras
 layers only, so the shipped `.keras` file loads without tfvidgen. Train it with
 
-    python -m tfvidgen.metrics.feature_extractor --out saved_models/moving_mnist_features
+    tfvidgen features --out saved_models/moving_mnist_features
 
 Real FVD (Unterthiner et al., 2018) uses the Kinetics-400 I3D network; give its
 SavedModel path (or a TF-Hub handle, with `tensorflow_hub` installed and
 internet access) to `load_feature_extractor`.
 """
 
-import argparse
 import json
 import math
 import os
@@ -196,8 +195,8 @@ def load_feature_extractor(spec=None, batch_size=32):
         spec = os.path.join(directory, CLASSIFIER_FILE)
         if not os.path.exists(spec):
             raise FileNotFoundError(
-                f"The Moving MNIST feature classifier is not at {spec!r}. Train it with `python -m "
-                "tfvidgen.metrics.feature_extractor --out DIR` and set TFVIDGEN_FEATURES=DIR, or pass a "
+                f"The Moving MNIST feature classifier is not at {spec!r}. Train it with `tfvidgen features "
+                "--out DIR` and set TFVIDGEN_FEATURES=DIR, or pass a "
                 "feature extractor (a .keras classifier or an I3D SavedModel)."
             )
     if spec.startswith("hub:"):
@@ -234,17 +233,3 @@ def _i3d(loaded, batch_size):
         return outputs["default"] if "default" in outputs else next(iter(outputs.values()))
 
     return ClipFeatures(features, (16, 224, 224, 3), value_range=(-1.0, 1.0), batch_size=min(batch_size, 8), name="i3d")
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Train the Moving MNIST feature classifier for Fréchet distances.")
-    parser.add_argument("--out", default=DEFAULT_DIRECTORY)
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    print(json.dumps(train_feature_classifier(args.out, args.steps, args.batch_size, args.seed), indent=2))
-
-
-if __name__ == "__main__":
-    main()
