@@ -33,6 +33,19 @@ def test_networks_and_configs():
         assert VideoVAE.from_preset(name).decoder.output.shape[1:] == VideoVAE.from_preset(name).clip_shape
 
 
+def test_log_variance_is_soft_bounded_so_the_kl_stays_finite():
+    encoder = VideoEncoder((4, 16, 16, 1), latent_dim=8, filters=(8, 16))
+    raw = encoder.get_layer("z_log_var_raw")
+    kernel, bias = raw.get_weights()
+    raw.set_weights([np.full_like(kernel, 50.0), np.zeros_like(bias)])  # Raw log-variance in the thousands.
+    clips = np.random.default_rng(0).random((2, 4, 16, 16, 1)).astype("float32")
+    z_mean, z_log_var = [t.numpy() for t in encoder(clips)]
+    assert np.all(np.abs(z_log_var) <= 15.0) and z_log_var.min() > 14.9  # tanh saturates at the bound.
+    assert np.all(np.isfinite(losses.kl_divergence(z_mean, z_log_var).numpy()))
+    raw.set_weights([np.zeros_like(kernel), np.full_like(bias, -2.0)])  # The usual range is left (nearly) as is.
+    np.testing.assert_allclose(encoder(clips)[1].numpy(), 15.0 * np.tanh(-2.0 / 15.0), rtol=1e-6)
+
+
 def test_config_round_trip_keeps_the_schedule():
     vae = VideoVAE.from_preset("tiny", beta=schedules.CyclicalSchedule(period=10), free_bits=0.25)
     restored = harness.assert_config_round_trip(vae)
