@@ -192,3 +192,23 @@ def test_parse_overrides():
         "name": "abc",
         "beta": 0.5,
     }
+
+
+def test_gan_generator_learning_rate_follows_the_preset_multiplier(tmp_path, monkeypatch):
+    import keras
+
+    from tfvidgen.cli.main import main
+    from tfvidgen.models import VideoDCGAN
+
+    tiny = dict(VideoDCGAN.presets["tiny"], training=dict(VideoDCGAN.presets["tiny"]["training"]))
+    tiny["training"]["generator_learning_rate_multiplier"] = 2.5
+    monkeypatch.setitem(VideoDCGAN.presets, "tiny", tiny)
+    arguments = ["train", "dcgan", "--preset", "tiny", "--epochs", "1", "--steps-per-epoch", "1"]
+    arguments += ["--learning-rate", "0.001", "--no-export", "--verbose", "0", "--out", str(tmp_path / "run")]
+    assert main(arguments) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["training"]["learning_rate"] == 1e-3
+    assert config["training"]["generator_learning_rate"] == pytest.approx(2.5e-3)
+    gan = keras.models.load_model(tmp_path / "run" / "model.keras")
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(1e-3)
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(2.5e-3)

@@ -89,11 +89,11 @@ def build_datasets(family, model, args, training):
     return train, validation
 
 
-def compile_model(family, model, learning_rate):
+def compile_model(family, model, learning_rate, generator_learning_rate=None):
     if family == "dcgan":
         model.compile(
             d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
-            g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(generator_learning_rate or learning_rate, beta_1=0.5),
         )
     else:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate))
@@ -131,12 +131,15 @@ def run(args):
     strategy = distribute.get_strategy(args.strategy)
     overrides = parse_overrides(args.set)
     learning_rate = args.learning_rate or training.get("learning_rate") or DEFAULT_LEARNING_RATES[family]
+    # The GAN's generator may learn faster than its discriminator (a preset's recipe); --learning-rate
+    # sets the discriminator's and keeps the ratio.
+    generator_learning_rate = learning_rate * training.get("generator_learning_rate_multiplier", 1.0)
     epochs = args.epochs or training["epochs"]
     steps_per_epoch = args.steps_per_epoch or training["steps_per_epoch"]
 
     with strategy.scope():
         model = cls.from_preset(args.preset, **overrides)
-        compile_model(family, model, learning_rate)
+        compile_model(family, model, learning_rate, generator_learning_rate)
     train, validation = build_datasets(family, model, args, training)
     config = {
         "family": family,
@@ -150,6 +153,7 @@ def run(args):
             "steps_per_epoch": steps_per_epoch,
             "batch_size": args.batch_size or training["batch_size"],
             "learning_rate": learning_rate,
+            **({"generator_learning_rate": generator_learning_rate} if family == "dcgan" else {}),
             "seed": args.seed,
             "validation_clips": args.validation_clips,
             "mixed_precision": args.mixed_precision,
