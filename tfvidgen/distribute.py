@@ -79,11 +79,12 @@ def describe(strategy):
         devices = ()
     short = ", ".join(device.split("device:")[-1] for device in devices)
     # The public name: TF's MultiWorkerMirroredStrategy class is CollectiveAllReduceStrategy.
-    name = (
-        "MultiWorkerMirroredStrategy"
-        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-        else type(strategy).__name__
-    )
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        name = "MultiWorkerMirroredStrategy"
+    elif type(strategy).__name__ == "_DefaultDistributionStrategy":  # TF's private class name.
+        name = "default strategy (no distribution)"
+    else:
+        name = type(strategy).__name__
     return f"{name} on {strategy.num_replicas_in_sync} replica(s)" + (f" ({short})" if short else "")
 
 
