@@ -1,6 +1,6 @@
 """Training step time of the three families under float32, mixed_bfloat16 and mixed_float16.
 
-    python benchmarks/mixed_precision.py [--preset cpu_small] [--steps 5]
+    python benchmarks/mixed_precision.py [--preset cpu_small] [--steps 5] [--policies float32 ...] [--timeout 600]
 
 Each policy runs in a fresh process (the policy is global and must be set
 before models are built); the median step time after a warm-up is printed.
@@ -47,20 +47,28 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="cpu_small")
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--policies", nargs="+", default=["float32", "mixed_bfloat16", "mixed_float16"])
+    parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per policy")
     args = parser.parse_args()
-    rows = {}
-    for policy in ("float32", "mixed_bfloat16", "mixed_float16"):
-        completed = subprocess.run(
-            [sys.executable, "-c", CHILD, policy, args.preset, str(args.steps)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        rows[policy] = json.loads(completed.stdout.strip().splitlines()[-1])
-    print(f"median ms per training step, preset {args.preset}")
-    print(f"{'policy':18s}" + "".join(f"{name:>20s}" for name in rows["float32"]))
-    for policy, times in rows.items():
-        print(f"{policy:18s}" + "".join(f"{value:20.0f}" for value in times.values()))
+    print(f"median ms per training step, preset {args.preset}", flush=True)
+    header = False
+    for policy in args.policies:
+        try:
+            completed = subprocess.run(
+                [sys.executable, "-c", CHILD, policy, args.preset, str(args.steps)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=args.timeout,
+            )
+        except subprocess.TimeoutExpired:
+            print(f"{policy:18s}  did not finish {1 + args.steps} steps of each family in {args.timeout:.0f} s")
+            continue
+        times = json.loads(completed.stdout.strip().splitlines()[-1])
+        if not header:
+            print(f"{'policy':18s}" + "".join(f"{name:>20s}" for name in times))
+            header = True
+        print(f"{policy:18s}" + "".join(f"{value:20.0f}" for value in times.values()), flush=True)
 
 
 if __name__ == "__main__":

@@ -124,6 +124,12 @@ def test_dynamic_batch_time_and_scalar_forms(exported):
         ),
         (
             "convlstm",
+            "predict",
+            {"frames": np.zeros((1, 2, 16, 16, 1, 1), np.float32)},  # Sizes match; one dimension too many.
+            r"`frames` must have shape \(batch, frames, 16, 16, 1\)",
+        ),
+        (
+            "convlstm",
             "rollout",
             {"context": np.zeros((1, 2, 16, 16, 1), np.float32), "num_future_frames": np.array([2, 3], np.int32)},
             r"`num_future_frames` must be a scalar or have shape \[1\]",

@@ -163,9 +163,9 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # TensorFlow leaves oneDNN off on CPUs without AVX-512 (this AMD EPYC, for
-    # one), where it makes 3D-conv training 12-17x and ConvLSTM training 1.4x
-    # faster (docs/benchmarks.md). Must be set before TensorFlow is imported.
+    # TensorFlow leaves oneDNN off on CPUs without AVX-512 (AMD EPYC, for one);
+    # without it GAN/VAE training ran 19-21x and ConvLSTM training 2.2x slower
+    # (docs/benchmarks.md). Must be set before TensorFlow is imported.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     if os.environ.get("TFVIDGEN_DEBUG"):  # The whole traceback, Keras frames included.
         import keras

@@ -29,12 +29,15 @@ def checked(tensor, shape, name, dimension_names=("batch", "frames", "height", "
     """Asserts in-graph that `tensor` has `len(shape)` dims and the non-None sizes of `shape`."""
     expected = _describe(shape, dimension_names)
     message = f"`{name}` must have shape {expected}"
-    checks = [tf.debugging.assert_rank(tensor, len(shape), message=message)]
-    with tf.control_dependencies(checks):
-        actual = tf.shape(tensor)
-        for index, size in enumerate(shape):
-            if size is not None:
-                checks.append(tf.debugging.assert_equal(actual[index], size, message=message))
+    # The signature's static rank turns `tf.debugging.assert_rank` and `tf.rank` into trace-time
+    # constants, yet a served request can have any rank: check the rank with the raw op, and pad the
+    # runtime shape so that no size check indexes past a too-short shape (the executor runs checks in
+    # any order, so an out-of-range slice could fail first with TensorFlow's message instead of ours).
+    checks = [tf.debugging.assert_equal(tf.raw_ops.Rank(input=tensor), len(shape), message=message)]
+    padded = tf.concat([tf.shape(tensor), tf.fill([len(shape)], -1)], axis=0)
+    for index, size in enumerate(shape):
+        if size is not None:
+            checks.append(tf.debugging.assert_equal(padded[index], size, message=message))
     with tf.control_dependencies(checks):
         return tf.identity(tensor)
 
