@@ -23,6 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from generative_quality import clips_of  # noqa: E402
 from tfvidgen import data  # noqa: E402
 from tfvidgen.models import VideoDCGAN  # noqa: E402
 
@@ -56,8 +57,7 @@ def run(name, overrides, d_rate, g_rate, steps):
     )
     frames, height, width, _ = CONFIG["clip_shape"]
     clips = data.moving_mnist(num_frames=frames, frame_size=(height, width), seed=0).batch(32, drop_remainder=True)
-    real = data.moving_mnist(num_clips=64, num_frames=frames, frame_size=(height, width), split="test", seed=1)
-    real = np.stack(list(real.as_numpy_iterator()))
+    real = clips_of("test", CONFIG["clip_shape"], 64, seed=1)
     latents = np.random.default_rng(5).normal(size=(64, CONFIG["latent_dim"])).astype("float32")
     start = time.monotonic()
     for third in range(1, 4):
