@@ -9,6 +9,8 @@ import os
 import cv2
 import numpy as np
 
+DEFAULT_FPS = 8  # Model clips (16-20 frames) play for about two seconds.
+# Video extensions (the .mp4 family is written as H.264 where OpenCV encodes it; see tfvidgen.postprocess).
 VIDEO_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "XVID"}
 
 
@@ -63,7 +65,7 @@ def gif_bytes(clip, fps=8, scale=1):
 
 
 def write_gif(path, clip, fps=8, scale=1):
-    """Writes a clip to an animated, looping GIF.
+    """Writes a clip to an animated, looping GIF, atomically.
 
     Args:
         path: output file.
@@ -71,37 +73,29 @@ def write_gif(path, clip, fps=8, scale=1):
         fps: frames per second.
         scale: integer upscaling (nearest neighbour) for small frames.
     """
-    path = _prepare_path(path)
-    if not cv2.imwriteanimation(path, _animation(clip, fps, scale)):
-        raise OSError(f"OpenCV could not write the GIF {path!r}.")
-    return path
+    if not os.fspath(path).lower().endswith(".gif"):
+        raise ValueError(f"`path` must end in .gif. Received: {os.fspath(path)!r}")
+    return write_video(path, clip, fps, scale)
 
 
 def write_mp4(path, clip, fps=8, scale=1):
-    """Writes a clip to a video file (`.mp4`, `.mov`, `.avi`, `.mkv`) with OpenCV."""
-    frames = _upscale(to_uint8(clip), scale)
+    """Writes a clip to a video file (`.mp4`, `.mov`, `.avi`, `.mkv`) with OpenCV, atomically."""
     extension = os.path.splitext(os.fspath(path))[1].lower()
-    codec = VIDEO_CODECS.get(extension)
-    if codec is None:
+    if extension not in VIDEO_CODECS:
         raise ValueError(f"Unsupported video extension {extension!r}; expected one of {sorted(VIDEO_CODECS)}.")
-    path = _prepare_path(path)
-    height, width = frames.shape[1:3]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*codec), float(fps), (width, height))
-    if not writer.isOpened():
-        raise OSError(f"OpenCV could not open a {codec} writer for {path!r}.")
-    try:
-        for frame in frames:
-            writer.write(_to_bgr(frame))
-    finally:
-        writer.release()
-    return path
+    return write_video(path, clip, fps, scale)
 
 
 def write_video(path, clip, fps=8, scale=1):
-    """Writes a clip as GIF or video, chosen by the file extension."""
-    if os.fspath(path).lower().endswith(".gif"):
-        return write_gif(path, clip, fps, scale)
-    return write_mp4(path, clip, fps, scale)
+    """Writes a clip as GIF or video, chosen by the file extension, atomically.
+
+    The file is written under a temporary name and renamed into place
+    (`tfvidgen.postprocess.VideoWriter`): an interrupted write leaves nothing
+    under `path`.
+    """
+    from tfvidgen.postprocess import writer  # Lazy: tfvidgen.postprocess imports this module.
+
+    return writer.write_clip(path, _upscale(to_uint8(clip), scale), fps)
 
 
 def read_video(path, max_frames=None, channels=3):

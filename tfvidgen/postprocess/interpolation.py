@@ -1,0 +1,136 @@
+"""Frame-rate conversion: in-between frames by optical flow, blending or repetition.
+
+Every function here is a resampling of time: output frame `j` shows the source
+at position `j * step` (in source frames), synthesised from the two source
+frames around it. `interpolate` uses `step = 1 / factor`, `retime` converts
+frame rates, `tfvidgen.postprocess.speed` plays faster or slower. The
+`iter_*` forms stream: they hold two source frames at a time, so they run over
+videos of any length.
+"""
+
+import fractions
+
+import numpy as np
+
+from tfvidgen.postprocess import clips as clips_lib
+from tfvidgen.postprocess.flow_interpolator import FlowInterpolator
+
+INTERPOLATION_METHODS = ("flow", "blend", "repeat")
+
+
+def _frame_step(step):
+    """The step as an exact fraction, so positions never drift over long videos."""
+    return fractions.Fraction(step).limit_denominator(100_000)
+
+
+def _in_between(frame_a, frame_b, times, method, interpolator):
+    if method == "repeat":  # Frame repetition: hold the earlier frame.
+        return [frame_a.copy() for _ in times]
+    if method == "blend":
+        blended = [(1.0 - t) * clips_lib.to_float_frame(frame_a) + t * clips_lib.to_float_frame(frame_b) for t in times]
+        if frame_a.dtype == np.uint8:
+            return [clips_lib.to_uint8_frame(frame) for frame in blended]
+        return blended
+    return interpolator.interpolate(frame_a, frame_b, times)
+
+
+def _resolve(method, interpolator):
+    if method not in INTERPOLATION_METHODS:
+        raise ValueError(f"`method` must be one of {INTERPOLATION_METHODS}. Received: method={method!r}")
+    if method == "flow" and interpolator is None:
+        interpolator = FlowInterpolator()
+    return interpolator
+
+
+def iter_resampled(frames, step, method="flow", interpolator=None):
+    """Streams the frames at source positions `0, step, 2 * step, ...`.
+
+    Args:
+        frames: an iterable of frames `(height, width, channels)`, uint8 or
+            float in [0, 1]; read lazily, two at a time.
+        step: source frames per output frame (0.5 doubles the frame rate,
+            2 halves it); positive.
+        method: `"flow"` (optical flow, `FlowInterpolator`), `"blend"`
+            (linear blending) or `"repeat"` (the earlier frame).
+        interpolator: anything with `interpolate(frame_a, frame_b, times)`,
+            e.g. a configured `FlowInterpolator`; `None` uses the default one.
+
+    Yields:
+        Frames like the input's, up to the last source frame.
+
+    Raises:
+        ValueError: for a non-positive `step`, an unknown `method`, frames of
+            changing shape or no frame at all.
+    """
+    step = _frame_step(clips_lib.positive_number("step", step))
+    if step == 0:
+        raise ValueError(f"`step` is too small to represent. Received: step={float(step)!r}")
+    interpolator = _resolve(method, interpolator)
+    iterator = iter(frames)
+    previous = next(iterator, None)
+    if previous is None:
+        raise ValueError("No frame to resample: the clip or video has 0 frames.")
+    previous = np.asarray(previous)
+    index = 0  # Source index of `previous`.
+    output = 0  # Next output frame number.
+    for current in iterator:
+        current = np.asarray(current)
+        if current.shape != previous.shape:
+            raise ValueError(
+                f"Frame {index + 1} has shape {current.shape}, frame {index} {previous.shape}: "
+                "every frame of a clip must have the same size and channels."
+            )
+        times = []
+        while output * step < index + 1:
+            times.append(output * step - index)
+            output += 1
+        if times and times[0] == 0:
+            yield previous
+            times = times[1:]
+        if times:
+            yield from _in_between(previous, current, [float(t) for t in times], method, interpolator)
+        previous, index = current, index + 1
+    if output * step == index:  # The last source frame falls on an output position.
+        yield previous
+
+
+def iter_interpolated(frames, factor=2, method="flow", interpolator=None):
+    """Streams the frames with `factor - 1` new frames between each neighbour pair."""
+    factor = clips_lib.integer("factor", factor, minimum=1)
+    return iter_resampled(frames, fractions.Fraction(1, factor), method, interpolator)
+
+
+def interpolate(clip, factor=2, method="flow", interpolator=None):
+    """Inserts `factor - 1` frames between each pair of neighbouring frames.
+
+    Args:
+        clip: `(frames, height, width, channels)`, float in [0, 1] or uint8.
+        factor: integer >= 1 (2, 4, 8, ...: the frame rate multiplier).
+        method: `"flow"` (default), `"blend"` or `"repeat"`.
+        interpolator: see `iter_resampled`.
+
+    Returns:
+        float32 `((frames - 1) * factor + 1, height, width, channels)` in
+        [0, 1]; every `factor`-th frame is an original frame.
+
+    Example:
+
+    >>> smooth = interpolate(clip, factor=4)   # 16 frames -> 61
+    """
+    clip = clips_lib.as_clip(clip)
+    return np.stack(list(iter_interpolated(clip, factor, method, interpolator)))
+
+
+def retime(clip, source_fps, target_fps, method="flow", interpolator=None):
+    """Converts a clip from `source_fps` to `target_fps`, keeping its duration.
+
+    Any ratio works (24 -> 60, 30 -> 25): output frame `j` is the source at
+    time `j / target_fps`.
+
+    Returns:
+        float32 `(floor((frames - 1) * target_fps / source_fps) + 1, H, W, C)`.
+    """
+    clip = clips_lib.as_clip(clip)
+    source_fps = clips_lib.positive_number("source_fps", source_fps)
+    target_fps = clips_lib.positive_number("target_fps", target_fps)
+    return np.stack(list(iter_resampled(clip, source_fps / target_fps, method, interpolator)))
