@@ -72,6 +72,34 @@ def test_generate_from_run_keras_file_and_savedmodel(runs, tmp_path):
     assert (tmp_path / "vae.png").stat().st_size > 0
 
 
+def test_generate_and_predict_interpolate_and_upscale_in_one_command(runs, tmp_path):
+    from tfvidgen import postprocess
+
+    arguments = ("--interpolate", 2, "--scale", 3, "--sharpen", 0.5)
+    tfvidgen("generate", "--model", runs / "vae", "--num", 2, *arguments, "--out", tmp_path / "smooth.mp4")
+    clip, fps = postprocess.read_clip(tmp_path / "smooth.mp4")
+    # 4 frames -> 7, two 48x48 tiles 2 px apart, at twice the 8 fps of model clips.
+    assert clip.shape == (7, 48, 98, 3) and fps == 16
+    video = str(tmp_path / "input.avi")
+    write_test_video(video, 12, size=(24, 32), fourcc="MJPG")
+    tfvidgen(
+        "predict",
+        "--model",
+        runs / "convlstm",
+        "--video",
+        video,
+        "--horizon",
+        6,
+        *arguments,
+        "--fps",
+        10,
+        "--out",
+        tmp_path / "smooth.gif",
+    )
+    clip, fps = postprocess.read_clip(tmp_path / "smooth.gif")
+    assert clip.shape == (15, 48, 3 * (16 + 2 + 16), 3) and fps == pytest.approx(10, rel=0.05)
+
+
 def test_predict_continues_a_video_from_keras_and_savedmodel(runs, tmp_path):
     video = str(tmp_path / "input.avi")
     write_test_video(video, 12, size=(24, 32), fourcc="MJPG")

@@ -311,3 +311,36 @@ def test_process_video_reads_a_run_directory_and_gifs(tmp_path):
     assert result["input"].endswith("samples_epoch_012.gif") and result["output_frames"] == (16 - 1) * 4 + 1
     with pytest.raises(FileNotFoundError, match=r"has no 'rollout' samples; it has \['samples'\]"):
         postprocess.process_video(tmp_path / "run", tmp_path / "x.mp4", sample="rollout")
+
+
+# === The command line ===
+
+
+def test_postprocess_command_runs_without_tensorflow(tmp_path, footage):
+    source = postprocess.write_clip(tmp_path / "in.mp4", footage, fps=8)
+    # TensorFlow made unimportable: the command must not need it.
+    script = (
+        "import sys; sys.modules['tensorflow'] = None\n"
+        "from tfvidgen.cli.main import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    arguments = ["postprocess", source, "--interpolate", "2", "--scale", "2", "--trim", "0.25:1.0"]
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *arguments, "--fps", "24", "--out", str(tmp_path / "out.mp4")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "wrote" in completed.stdout and "11 frames of 320x192 at 24 fps" in completed.stdout
+    clip, fps = postprocess.read_clip(tmp_path / "out.mp4")
+    assert clip.shape == (11, 192, 320, 3) and fps == 24  # Frames 2..7 of the source (0.25 s to 1 s), doubled.
+    failed = subprocess.run(
+        [sys.executable, "-c", script, "postprocess", source, "--interpolate", "0", "--out", str(tmp_path / "x.mp4")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == "tfvidgen: error: `interpolate` must be an integer >= 1. Received: interpolate=0"
+    assert not (tmp_path / "x.mp4").exists()

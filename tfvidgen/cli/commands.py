@@ -9,6 +9,7 @@ from tfvidgen import data as data_lib
 from tfvidgen import export as export_lib
 from tfvidgen import metrics
 from tfvidgen import plotting
+from tfvidgen import postprocess
 from tfvidgen import video_io
 from tfvidgen.cli.loading import family_of
 from tfvidgen.cli.loading import load_any
@@ -22,18 +23,33 @@ def _require(model, families, command):
     return family
 
 
-def _write_clips(path, clips, scale):
-    clips = np.asarray(clips)
+def _postprocessed(clip, args):
+    """`(clip, fps)` after the --interpolate/--scale options (model clips play at 8 fps)."""
+    clip, fps = postprocess.process_clip(
+        clip,
+        interpolate=args.interpolate,
+        scale=args.scale,
+        method=args.method,
+        upscale_method=args.upscale_method,
+        sharpen=args.sharpen,
+        source_fps=video_io.DEFAULT_FPS,
+    )
+    return clip, args.fps or fps
+
+
+def _write_clips(path, clips, args):
+    processed = [_postprocessed(clip, args) for clip in np.asarray(clips)]
+    clips = np.stack([clip for clip, _ in processed])
     if path.lower().endswith(".png"):
-        return video_io.write_png(path, video_io.frame_strip_grid(list(clips), scale=scale))
-    return video_io.write_video(path, video_io.tile_clips(clips), scale=scale)
+        return video_io.write_png(path, video_io.frame_strip_grid(list(clips)))
+    return postprocess.write_clip(path, video_io.tile_clips(clips), fps=processed[0][1])
 
 
 def generate(args):
     model = load_any(args.model)
     family = _require(model, ("dcgan", "vae"), "generate")
     clips = model.generate(args.num, seed=args.seed) if family == "dcgan" else model.sample(args.num, seed=args.seed)
-    path = _write_clips(args.out, clips, args.scale)
+    path = _write_clips(args.out, clips, args)
     print(f"wrote {args.num} clips of {tuple(clips.shape[1:])} to {path}")
 
 
@@ -70,7 +86,8 @@ def predict(args):
             [truth, np.zeros((context_frames + args.horizon - len(truth),) + frame_shape, np.float32)]
         )
     out = args.out or os.path.splitext(args.video)[0] + "_prediction.mp4"
-    video_io.write_video(out, video_io.side_by_side(truth, np.concatenate([context, future])), scale=args.scale)
+    clip, fps = _postprocessed(video_io.side_by_side(truth, np.concatenate([context, future])), args)
+    postprocess.write_clip(out, clip, fps=fps)
     print(f"wrote {out}: input (left) and {context_frames} context + {args.horizon} predicted frames (right)")
 
 

@@ -1,4 +1,4 @@
-"""The `tfvidgen` command line: train, generate, predict, evaluate, export, serving.
+"""The `tfvidgen` command line: train, generate, predict, evaluate, export, serving, postprocess.
 
 Subcommand modules are imported when used, so `tfvidgen --help` answers at once
 (TensorFlow takes seconds to import). Errors are one line on stderr with exit
@@ -8,6 +8,8 @@ code 1; set TFVIDGEN_DEBUG=1 for the traceback.
 import argparse
 import os
 import sys
+
+from tfvidgen.cli import postprocess as postprocess_cli
 
 FAMILIES = ("convlstm", "dcgan", "vae")
 
@@ -64,7 +66,8 @@ def _inference_parsers(subparsers):
     generate.add_argument(
         "--out", default="samples.gif", help="output: .gif or .mp4 (a grid of videos) or .png (frames)"
     )
-    generate.add_argument("--scale", type=int, default=2, help="integer upscaling of frames")
+    generate.add_argument("--scale", type=float, default=2, help="upscaling of frames (see --upscale-method)")
+    postprocess_cli.add_arguments(generate)
 
     predict = subparsers.add_parser(
         "predict",
@@ -77,7 +80,8 @@ def _inference_parsers(subparsers):
     predict.add_argument("--context-frames", type=int, help="frames of context (default: the model's)")
     predict.add_argument("--start", type=int, default=0, help="first context frame in the video")
     predict.add_argument("--out", help="output video (.mp4 or .gif; default VIDEO_prediction.mp4)")
-    predict.add_argument("--scale", type=int, default=2)
+    predict.add_argument("--scale", type=float, default=2, help="upscaling of frames (see --upscale-method)")
+    postprocess_cli.add_arguments(predict)
 
     evaluate = subparsers.add_parser(
         "evaluate",
@@ -148,6 +152,24 @@ def _inference_parsers(subparsers):
     config.add_argument("--out", help="output file (default: print)")
 
 
+def _postprocess_parser(subparsers):
+    parser = subparsers.add_parser(
+        "postprocess",
+        help="interpolate, upscale, trim or retime a video (no TensorFlow needed)",
+        description="Make a video smoother (optical-flow frame interpolation), larger (Lanczos upscaling), "
+        "shorter (trim) or retimed, streaming: any length fits in memory. The input is a video file, a GIF, "
+        "or a run directory (its latest sample GIF). The output is written atomically.",
+    )
+    parser.add_argument("input", help="video file, GIF, or run directory")
+    parser.add_argument("--out", required=True, help="output .mp4, .gif, .avi, .mov or .mkv")
+    parser.add_argument("--scale", type=float, default=1, help="spatial upscaling factor, e.g. 4 (default 1)")
+    parser.add_argument("--trim", metavar="START:END", help="seconds of the input to keep, e.g. 0.5:3.0 or 2:")
+    parser.add_argument("--target-fps", type=float, help="convert to this frame rate, keeping the duration")
+    parser.add_argument("--speed", type=float, default=1.0, help="play faster (>1) or in slow motion (<1)")
+    parser.add_argument("--sample", default="samples", help="which preview of a run directory (default samples)")
+    postprocess_cli.add_arguments(parser)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="tfvidgen",
@@ -157,6 +179,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", required=True)
     _train_parser(subparsers)
     _inference_parsers(subparsers)
+    _postprocess_parser(subparsers)
     return parser
 
 
@@ -176,6 +199,8 @@ def main(argv=None):
             from tfvidgen.cli import train
 
             train.run(args)
+        elif args.command == "postprocess":
+            postprocess_cli.run(args)
         else:
             from tfvidgen.cli import commands
 

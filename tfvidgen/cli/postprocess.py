@@ -1,0 +1,51 @@
+"""`tfvidgen postprocess`: interpolate, upscale, trim and retime a video, GIF or run's samples.
+
+Needs NumPy and OpenCV only: it runs where TensorFlow is not installed.
+"""
+
+from tfvidgen import postprocess
+
+
+def add_arguments(parser):
+    """The time and size options `postprocess`, `generate` and `predict` share."""
+    parser.add_argument(
+        "--interpolate",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N times the frames: N-1 new frames between each pair, by optical flow (default 1: none)",
+    )
+    parser.add_argument(
+        "--method",
+        default="flow",
+        choices=postprocess.INTERPOLATION_METHODS,
+        help="how new frames are made: flow (optical flow, default), blend, repeat",
+    )
+    parser.add_argument("--upscale-method", default="lanczos", choices=tuple(postprocess.UPSCALE_METHODS))
+    parser.add_argument("--sharpen", type=float, default=0.0, help="edge-aware sharpening after upscaling (0-2)")
+    parser.add_argument("--fps", type=float, help="output frame rate (default: keeps the duration)")
+
+
+def run(args):
+    result = postprocess.process_video(
+        args.input,
+        args.out,
+        interpolate=args.interpolate,
+        scale=args.scale,
+        trim=postprocess.parse_span(args.trim) if args.trim else None,
+        fps=args.fps,
+        target_fps=args.target_fps,
+        speed=args.speed,
+        method=args.method,
+        upscale_method=args.upscale_method,
+        sharpen=args.sharpen,
+        sample=args.sample,
+    )
+    height, width = result["output_size"]
+    print(
+        f"wrote {result['output']}: {result['output_frames']} frames of {width}x{height} at "
+        f"{result['output_fps']:g} fps ({result['codec']}) from {result['input_frames']} frames of "
+        f"{result['input_size'][1]}x{result['input_size'][0]} at {result['input_fps']:g} fps "
+        f"in {result['seconds']:.1f} s"
+    )
+    return result
