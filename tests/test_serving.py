@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -133,3 +135,94 @@ def test_grpc_request_protos():
     response = predict_pb2.PredictResponse()
     response.outputs["future_frames"].CopyFrom(tf.make_tensor_proto(np.ones((1, 5, 16, 16, 1), np.float32)))
     assert parse_predict_response_proto(response)["future_frames"].shape == (1, 5, 16, 16, 1)
+
+
+def _raw_post(server, body, headers=None, path="/v1/models/vae:predict", timeout=30):
+    """Sends bytes as a predict request; returns (status, parsed JSON body, headers)."""
+    import http.client
+    import json
+    from urllib.parse import urlparse
+
+    address = urlparse(server.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=timeout)
+    try:
+        connection.putrequest("POST", path)
+        for key, value in (headers or {"Content-Length": str(len(body))}).items():
+            connection.putheader(key, value)
+        connection.endheaders()
+        connection.send(body)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read()), dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        (b"[1, 2]", 400, "must be a JSON object .* received a list"),
+        (b'"clips"', 400, "received a str"),
+        (b"null", 400, "received a null"),
+        (b"{not json", 400, "not valid JSON"),
+        (b"\xff\xfe", 400, "not valid JSON"),
+        (b"[" * 200_000 + b"]" * 200_000, 400, "nested too deeply"),
+        (b'{"instances": 3}', 400, "'instances' must be a non-empty list"),
+        (b'{"instances": [{"clips": 1}, 2]}', 400, "Every instance must be an object"),
+        (b'{"inputs": {"clips": [[1, 2], [3]]}}', 400, ""),
+        (b'{"signature_name": ["x"], "inputs": {}}', 400, "not found in signature def"),
+    ],
+)
+def test_the_dev_server_answers_every_bad_body_with_json(served, body, status, message):
+    server, _, _ = served
+    code, response, _ = _raw_post(server, body)
+    assert code == status and "error" in response
+    assert re.search(message, response["error"]), response["error"]
+
+
+def test_the_dev_server_limits_size_and_time(served, tmp_path):
+    server, _, _ = served
+    code, response, _ = _raw_post(server, b"", headers={"Content-Length": str(50 * 2**20)})
+    assert code == 413 and "limit is 33,554,432" in response["error"]  # Refused before reading 50 MB.
+    code, response, _ = _raw_post(server, b"{}", headers={"Content-Length": "-5"})
+    assert code == 400 and "non-negative integer" in response["error"]
+    export.export_for_serving(VideoVAE.from_preset("tiny", seed=1), tmp_path / "vae", warmup=False)
+    with DevServer({"vae": tmp_path / "vae"}, read_timeout=0.5) as slow:
+        code, response, _ = _raw_post(slow, b"{", headers={"Content-Length": "100"})  # 99 bytes never come.
+        assert code == 408 and "within 0.5 s" in response["error"]
+    with pytest.raises(FileNotFoundError, match="'missing' holds no SavedModel version"):
+        DevServer({"vae": "missing"})
+
+
+def test_non_finite_outputs_come_back_as_null_with_a_warning(served, monkeypatch):
+    server, _, _ = served
+    import tfvidgen.serving.dev_server as dev_server
+
+    original = dev_server._response
+
+    def poisoned(outputs, row):
+        outputs = dict(outputs)
+        name = sorted(outputs)[0]
+        values = outputs[name].numpy().copy()
+        values.flat[:2] = [np.nan, np.inf]
+        outputs[name] = tf.constant(values)
+        return original(outputs, row)
+
+    monkeypatch.setattr(dev_server, "_response", poisoned)
+    body = b'{"signature_name": "sample", "inputs": {"num_samples": 1, "seed": 0}}'
+    code, response, headers = _raw_post(server, body)
+    assert code == 200 and headers["X-Tfvidgen-Warning"].startswith("2 non-finite output values")
+    flat = np.asarray(response["outputs"], dtype=object).ravel()
+    assert flat[0] is None and flat[1] is None and isinstance(flat[2], float)
+
+
+def test_fuzzed_requests_always_get_a_json_answer(served):
+    server, _, _ = served
+    rng = np.random.default_rng(0)
+    pieces = [b"{", b"}", b"[", b"]", b'"instances"', b'"inputs"', b":", b",", b"1", b"null", b'"clips"', b"1e999"]
+    for _ in range(40):  # Bounded: 40 requests to the loopback server.
+        if rng.random() < 0.3:
+            body = rng.bytes(int(rng.integers(0, 64)))
+        else:
+            body = b"".join(pieces[index] for index in rng.integers(0, len(pieces), int(rng.integers(1, 20))))
+        code, response, _ = _raw_post(server, body)
+        assert 400 <= code < 500 and isinstance(response.get("error"), str), (body, code, response)

@@ -168,7 +168,13 @@ def serving(args):
 
         from tfvidgen.serving import DevServer
 
-        server = DevServer(_named_paths(args.model), host=args.host, port=args.port).start()
+        server = DevServer(
+            _named_paths(args.model),
+            host=args.host,
+            port=args.port,
+            max_request_bytes=int(args.max_request_mb * 2**20),
+            read_timeout=args.read_timeout,
+        ).start()
         print(f"serving {sorted(server.httpd.models)} at {server.url}/v1/models/NAME (Ctrl-C stops)")
         try:
             while True:

@@ -143,6 +143,8 @@ def _inference_parsers(subparsers):
     dev.add_argument("--model", action="append", required=True, metavar="NAME=BASE_PATH", help="a served model")
     dev.add_argument("--port", type=int, default=8501)
     dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--max-request-mb", type=float, default=32, help="larger request bodies get a 413")
+    dev.add_argument("--read-timeout", type=float, default=30, help="seconds a client may take to send a request")
     config = serving_commands.add_parser(
         "config",
         help="write a model_config_list for several models",

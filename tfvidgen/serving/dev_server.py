@@ -6,12 +6,20 @@ TF Serving's C++ loader takes an export). It answers the same URLs with the
 same JSON: `GET /v1/models/NAME[/versions/N]`, `.../metadata`, and
 `POST .../NAME[/versions/N]:predict` in row or columnar format, so code written
 against it works against `tensorflow_model_server --rest_api_port`.
+
+It always answers, with a JSON body: a request body that is not a JSON object,
+nested too deeply, larger than `max_request_bytes` (413) or not sent within
+`read_timeout` seconds (408) gets a 4xx error naming the problem; an unexpected
+failure is a 500 with its message. Non-finite outputs (NaN, Inf) are returned
+as JSON `null`, with the header `X-Tfvidgen-Warning` saying how many.
 """
 
 import http.server
 import json
+import math
 import os
 import re
+import socket
 import threading
 
 import numpy as np
@@ -21,6 +29,9 @@ from google.protobuf import json_format
 from tfvidgen.export import saved_model as saved_model_lib
 from tfvidgen.export.servable import signature_defs
 
+DEFAULT_MAX_REQUEST_BYTES = 32 * 2**20
+DEFAULT_READ_TIMEOUT = 30.0
+WARNING_HEADER = "X-Tfvidgen-Warning"
 _ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?(?P<rest>/metadata|:predict)?$")
 
 
@@ -67,9 +78,11 @@ class _Model:
 def _inputs_from(body, specs):
     if "instances" in body:
         rows = body["instances"]
-        if not rows:
-            raise ValueError("'instances' is empty.")
+        if not isinstance(rows, list) or not rows:
+            raise ValueError("'instances' must be a non-empty list.")
         if isinstance(rows[0], dict):
+            if not all(isinstance(row, dict) for row in rows):
+                raise ValueError("Every instance must be an object when the first one is.")
             values = {name: [row[name] for row in rows] for name in rows[0]}
         elif len(specs) == 1:
             values = {next(iter(specs)): rows}
@@ -85,29 +98,67 @@ def _inputs_from(body, specs):
     return {name: tf.constant(np.asarray(values[name]), dtype=specs[name].dtype) for name in specs}
 
 
+def _json_ready(value):
+    """`value.tolist()` with NaN and Inf as None (JSON null); returns it and the count replaced."""
+    if not np.issubdtype(value.dtype, np.floating):
+        return value.tolist(), 0
+    finite = np.isfinite(value)
+    if finite.all():
+        return value.tolist(), 0
+    cleaned = value.astype(object)
+    cleaned[~finite] = None
+    return cleaned.tolist(), int((~finite).sum())
+
+
 def _response(outputs, row):
-    outputs = {name: value.numpy() for name, value in outputs.items()}
+    """The response body, and the number of non-finite values sent as null."""
+    arrays = {name: value.numpy() for name, value in outputs.items()}
+    outputs, replaced = {}, 0
+    for name, value in arrays.items():
+        outputs[name], count = _json_ready(value)
+        replaced += count
+    return _layout(outputs, arrays, row), replaced
+
+
+def _layout(outputs, arrays, row):
     if not row:
         if len(outputs) == 1:
-            return {"outputs": next(iter(outputs.values())).tolist()}
-        return {"outputs": {name: value.tolist() for name, value in outputs.items()}}
-    count = len(next(iter(outputs.values())))
+            return {"outputs": next(iter(outputs.values()))}
+        return {"outputs": outputs}
     if len(outputs) == 1:
-        return {"predictions": next(iter(outputs.values())).tolist()}
-    return {"predictions": [{name: value[index].tolist() for name, value in outputs.items()} for index in range(count)]}
+        return {"predictions": next(iter(outputs.values()))}
+    count = len(next(iter(arrays.values())))
+    return {"predictions": [{name: value[index] for name, value in outputs.items()} for index in range(count)]}
+
+
+class RequestError(Exception):
+    """A request the server answers with a 4xx status."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "tfvidgen-dev-server"
 
+    def setup(self):
+        self.timeout = self.server.read_timeout  # Applied to the socket: a stalled client cannot hold a thread.
+        super().setup()
+
     def log_message(self, *args):  # Quiet by default.
         pass
 
-    def _send(self, status, body):
-        data = json.dumps(body).encode("utf-8")
+    def _send(self, status, body, headers=None):
+        data = json.dumps(body, allow_nan=False).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if status >= 400:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(data)
 
@@ -118,49 +169,98 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         model = self.server.models[match.group("name")]
         return model, model.version(match.group("version")), match.group("rest")
 
-    def do_GET(self):
+    def _answer(self, handler):
+        """Runs `handler`, turning every failure into a JSON error response."""
         try:
-            model, version, rest = self._route()
-            if rest == "/metadata":
-                return self._send(200, model.metadata(version))
-            status = {
-                "version": str(version),
-                "state": "AVAILABLE",
-                "status": {"error_code": "OK", "error_message": ""},
-            }
-            return self._send(200, {"model_version_status": [status]})
+            handler()
         except LookupError as error:
-            return self._send(404, {"error": str(error)})
-
-    def do_POST(self):
-        try:
-            model, version, rest = self._route()
-            if rest != ":predict":
-                raise LookupError(f"Only :predict is served at {self.path}")
-        except LookupError as error:
-            return self._send(404, {"error": str(error)})
-        try:
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-            signatures = model.signatures(version)
-            name = body.get("signature_name") or "serving_default"
-            if name not in signatures:
-                raise ValueError(f'Serving signature name: "{name}" not found in signature def')
-            function = signatures[name]
-            specs = function.structured_input_signature[1]
-            outputs = function(**_inputs_from(body, specs))
-            return self._send(200, _response(outputs, row="instances" in body))
+            self._send(404, {"error": str(error)})
+        except RequestError as error:
+            self._send(error.status, {"error": str(error)})
         except (ValueError, TypeError, KeyError, tf.errors.OpError) as error:
             message = error.message if isinstance(error, tf.errors.OpError) else str(error)
-            return self._send(400, {"error": message})
+            self._send(400, {"error": message})
+        except (socket.timeout, ConnectionError):
+            self.close_connection = True  # The client is gone or stalled; nothing can be sent.
+        except Exception as error:  # A bug: still an answer, not a dropped connection.
+            self._send(500, {"error": f"{type(error).__name__}: {error}"})
+
+    def do_GET(self):
+        self._answer(self._get)
+
+    def do_POST(self):
+        self._answer(self._post)
+
+    def _get(self):
+        model, version, rest = self._route()
+        if rest == "/metadata":
+            return self._send(200, model.metadata(version))
+        status = {"version": str(version), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+        return self._send(200, {"model_version_status": [status]})
+
+    def _read_body(self):
+        length = self.headers.get("Content-Length")
+        if length is None:
+            raise RequestError(411, "A predict request needs a Content-Length header.")
+        if not length.strip().isdigit():
+            raise RequestError(400, f"Content-Length must be a non-negative integer. Received: {length!r}")
+        length = int(length)
+        if length > self.server.max_request_bytes:
+            raise RequestError(
+                413, f"The request body has {length:,} bytes; the limit is {self.server.max_request_bytes:,}."
+            )
+        try:
+            data = self.rfile.read(length)
+        except socket.timeout:
+            raise RequestError(408, f"The request body was not received within {self.server.read_timeout:g} s.")
+        if len(data) < length:
+            raise RequestError(400, f"The request body ended after {len(data):,} of {length:,} bytes.")
+        try:
+            body = json.loads(data or b"{}")
+        except RecursionError:
+            raise RequestError(400, "The request body is nested too deeply.") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise RequestError(400, f"The request body is not valid JSON: {error}") from None
+        if not isinstance(body, dict):
+            raise RequestError(
+                400,
+                f"The request body must be a JSON object with 'instances' or 'inputs'; received a "
+                f"{type(body).__name__ if body is not None else 'null'}.",
+            )
+        return body
+
+    def _post(self):
+        model, version, rest = self._route()
+        if rest != ":predict":
+            raise LookupError(f"Only :predict is served at {self.path}")
+        body = self._read_body()
+        signatures = model.signatures(version)
+        name = body.get("signature_name") or "serving_default"
+        if not isinstance(name, str) or name not in signatures:
+            raise ValueError(f'Serving signature name: "{name}" not found in signature def')
+        function = signatures[name]
+        specs = function.structured_input_signature[1]
+        try:
+            inputs = _inputs_from(body, specs)
+        except RecursionError:
+            raise RequestError(400, "An input is nested too deeply.") from None
+        response, replaced = _response(function(**inputs), row="instances" in body)
+        headers = {}
+        if replaced:
+            headers[WARNING_HEADER] = f"{replaced} non-finite output values (NaN or Inf) were sent as null"
+        return self._send(200, response, headers)
 
 
 class DevServer:
     """Serves `{name: base_path}` exports over REST on `host:port` in a background thread.
 
     Args:
-        models: `{model name: base directory of integer versions}`.
+        models: `{model name: base directory of integer versions}`; each must
+            hold at least one version (checked at start-up).
         host: interface to bind; keep the default loopback address.
         port: TCP port; 0 picks a free one (see `url`).
+        max_request_bytes: larger request bodies get a 413 (default 32 MiB).
+        read_timeout: seconds a client may take to send its request (408 after).
 
     Example:
 
@@ -168,11 +268,31 @@ class DevServer:
     ...     clips = ServingClient(server.url, "vae").sample(4, seed=0)
     """
 
-    def __init__(self, models, host="127.0.0.1", port=0):
+    def __init__(
+        self,
+        models,
+        host="127.0.0.1",
+        port=0,
+        max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
+        read_timeout=DEFAULT_READ_TIMEOUT,
+    ):
         if not models:
             raise ValueError("`models` must name at least one model: {name: base_path}.")
+        for name, path in models.items():
+            if not saved_model_lib.versions(os.fspath(path)):
+                raise FileNotFoundError(
+                    f"Model {name!r}: {os.fspath(path)!r} holds no SavedModel version (BASE/<integer>/saved_model.pb)."
+                )
+        if not max_request_bytes > 0 or not read_timeout > 0 or math.isinf(read_timeout):
+            raise ValueError(
+                "`max_request_bytes` and `read_timeout` must be positive and finite. "
+                f"Received: max_request_bytes={max_request_bytes!r}, read_timeout={read_timeout!r}"
+            )
         self.httpd = http.server.ThreadingHTTPServer((host, port), _Handler)
+        self.httpd.daemon_threads = True
         self.httpd.models = {name: _Model(name, path) for name, path in models.items()}
+        self.httpd.max_request_bytes = int(max_request_bytes)
+        self.httpd.read_timeout = float(read_timeout)
         self.thread = None
 
     @property
