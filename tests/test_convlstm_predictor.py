@@ -155,3 +155,8 @@ def test_bad_arguments_and_inputs(model):
         model.predict_future(np.zeros((2, 3, 16, 16, 3), "float32"), 2)
     with pytest.raises(ValueError, match="`horizon` must be a non-negative integer"):
         model.predict_future(_frames(frames=2), -1)
+    # Before, 2**32 + 3 wrapped to an int32 3 and returned 3 frames.
+    with pytest.raises(ValueError, match=r"`horizon` must be at most 100,000. Received: horizon=4294967299"):
+        model.predict_future(_frames(frames=2), 2**32 + 3)
+    with pytest.raises(TypeError, match=r"`horizon` must be a non-negative integer. Received: horizon=2.5"):
+        model.predict_future(_frames(frames=2), 2.5)

@@ -141,6 +141,18 @@ def test_dynamic_batch_time_and_scalar_forms(exported):
             r"`num_future_frames` must be >= 0",
         ),
         (
+            "convlstm",
+            "rollout",  # 2**31 - 1 overflowed the loop bound, and the rollout returned no frame.
+            {"context": np.zeros((1, 2, 16, 16, 1), np.float32), "num_future_frames": np.array(2**31 - 1, np.int32)},
+            r"`num_future_frames` must be at most 100000",
+        ),
+        (
+            "vae",
+            "sample",
+            {"num_samples": np.array(2**31 - 1, np.int32), "seed": np.array(0, np.int32)},
+            r"`num_samples` must be at most 100000",
+        ),
+        (
             "vae",
             "encode",
             {"clips": np.zeros((1, 5, 16, 16, 1), np.float32)},

@@ -8,26 +8,30 @@ call fails at the call site instead of deep inside a TensorFlow graph.
 import numbers
 
 
-def positive_int(name, value):
-    """Returns `value` as an int, or raises if it is not an integer >= 1."""
+# Upper bounds of counts that become int32 tensors: far beyond any real use, far below int32's wrap-around
+# (2**32 + 3 frames used to become 3). 100,000 frames of 64x64 are 1.6 GB per clip.
+MAX_FRAMES = 100_000
+MAX_SAMPLES = 100_000
+
+
+def _integer(name, value, minimum, maximum, what):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"`{name}` must be a positive integer. Received: {name}={value!r} of type {type(value).__name__}"
-        )
-    if value < 1:
-        raise ValueError(f"`{name}` must be a positive integer (>= 1). Received: {name}={value!r}")
+        raise TypeError(f"`{name}` must be a {what} integer. Received: {name}={value!r} of type {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be a {what} integer (>= {minimum}). Received: {name}={value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be at most {maximum:,}. Received: {name}={value!r}")
     return int(value)
 
 
-def non_negative_int(name, value):
-    """Returns `value` as an int, or raises if it is not an integer >= 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"`{name}` must be a non-negative integer. Received: {name}={value!r} of type {type(value).__name__}"
-        )
-    if value < 0:
-        raise ValueError(f"`{name}` must be a non-negative integer (>= 0). Received: {name}={value!r}")
-    return int(value)
+def positive_int(name, value, maximum=None):
+    """Returns `value` as an int, or raises if it is not an integer in [1, `maximum`]."""
+    return _integer(name, value, 1, maximum, "positive")
+
+
+def non_negative_int(name, value, maximum=None):
+    """Returns `value` as an int, or raises if it is not an integer in [0, `maximum`]."""
+    return _integer(name, value, 0, maximum, "non-negative")
 
 
 def positive_float(name, value):

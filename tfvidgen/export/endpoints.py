@@ -61,6 +61,15 @@ def positive(tensor, name):
         return tf.identity(tensor)
 
 
+def at_most(tensor, maximum, name):
+    """Asserts in-graph that an integer scalar is <= `maximum` (a served 2**31 - 1 would overflow later)."""
+    check = tf.debugging.assert_less_equal(
+        tf.cast(tensor, tf.int64), tf.constant(maximum, tf.int64), message=f"`{name}` must be at most {maximum}"
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(tensor)
+
+
 def video_spec(shape, name):
     return tf.TensorSpec(shape, tf.float32, name=name)
 

@@ -258,7 +258,9 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
         Args:
             context: `(batch, frames, height, width, channels)`, any number of
                 frames >= 1, in [0, 1].
-            horizon: number of future frames (>= 0); may exceed the training horizon.
+            horizon: number of future frames, an int in [0, 100,000]
+                (`tfvidgen.validation.MAX_FRAMES`); may exceed the training
+                horizon.
 
         Returns:
             float32 tensor `(batch, horizon, height, width, channels)`.
@@ -269,7 +271,7 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
                 f"`context` must have shape (batch, frames >= 1, {', '.join(map(str, self.frame_shape))}). "
                 f"Received shape {tuple(context.shape)}"
             )
-        horizon = validation.non_negative_int("horizon", horizon)
+        horizon = validation.non_negative_int("horizon", horizon, maximum=validation.MAX_FRAMES)
         if self._rollout_function is None:
             self._rollout_function = tf.function(
                 self.rollout,
@@ -295,7 +297,10 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
             context = endpoints.checked(context, video_shape, "context")
             has_frames = tf.debugging.assert_positive(tf.shape(context)[1], message="`context` needs at least 1 frame")
             num_future_frames = endpoints.non_negative(
-                endpoints.scalar(num_future_frames, "num_future_frames"), "num_future_frames"
+                endpoints.at_most(
+                    endpoints.scalar(num_future_frames, "num_future_frames"), validation.MAX_FRAMES, "num_future_frames"
+                ),
+                "num_future_frames",
             )
             with tf.control_dependencies([has_frames]):
                 return {"future_frames": self.rollout(context, num_future_frames)}

@@ -239,7 +239,7 @@ class VideoDCGAN(VideoModel, keras.Model):
 
     def sample_latents(self, num_samples, seed=None):
         """Standard normal latents; reproducible for an int `seed`, else from the model's generator."""
-        num_samples = validation.positive_int("num_samples", num_samples)
+        num_samples = validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
         shape = (num_samples, self.latent_dim)
         if seed is None:
             return keras.random.normal(shape, seed=self.seed_generator)
@@ -259,6 +259,7 @@ class VideoDCGAN(VideoModel, keras.Model):
 
         def sample(num_samples, seed):
             num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
+            num_samples = endpoints.at_most(num_samples, validation.MAX_SAMPLES, "num_samples")
             latents = replica_random.seeded_normal(num_samples, self.latent_dim, endpoints.scalar(seed, "seed"))
             return {"clips": self.generator(latents, training=False)}
 

@@ -213,7 +213,7 @@ class VideoVAE(VideoModel, keras.Model):
 
     def sample(self, num_samples, seed=None):
         """Decodes latents drawn from the prior; the same int `seed` gives the same clips."""
-        num_samples = validation.positive_int("num_samples", num_samples)
+        num_samples = validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
         shape = (num_samples, self.latent_dim)
         if seed is None:
             latents = keras.random.normal(shape, seed=self.seed_generator)
@@ -261,6 +261,7 @@ class VideoVAE(VideoModel, keras.Model):
 
         def sample(num_samples, seed):
             num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
+            num_samples = endpoints.at_most(num_samples, validation.MAX_SAMPLES, "num_samples")
             latents = replica_random.seeded_normal(num_samples, self.latent_dim, endpoints.scalar(seed, "seed"))
             return {"clips": self.decoder(latents, training=False)}
 
