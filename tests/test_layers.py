@@ -70,6 +70,20 @@ def test_sampling_inside_a_functional_model_is_saved(tmp_path):
     np.testing.assert_array_equal(restored([x, x]).numpy(), x)
 
 
+def test_sampling_takes_keras_io_list_convention_eagerly_and_functionally(tmp_path):
+    mean = np.full((4, 3), 2.0, np.float32)
+    log_var = np.full((4, 3), -1.0, np.float32)
+    listed = Sampling(seed=3)([mean, log_var]).numpy()  # Raised a TypeError before.
+    np.testing.assert_allclose(listed, Sampling(seed=3)(mean, log_var).numpy())
+    inputs = [keras.Input((3,)), keras.Input((3,))]
+    model = keras.Model(inputs, Sampling(seed=2, deterministic=True)(inputs))
+    assert model.output.shape == (None, 3)
+    model.save(tmp_path / "listed.keras")
+    np.testing.assert_array_equal(keras.models.load_model(tmp_path / "listed.keras")([mean, log_var]).numpy(), mean)
+    with pytest.raises(ValueError, match="Sampling takes `z_mean, z_log_var` or the list"):
+        Sampling()(mean)
+
+
 @pytest.mark.parametrize("patch", [0, -1])
 def test_bad_patch_size(patch):
     with pytest.raises(ValueError, match="`patch_size` must be a positive integer"):

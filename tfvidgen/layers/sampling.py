@@ -22,7 +22,8 @@ class Sampling(keras.layers.Layer):
             per call.
 
     Call arguments:
-        z_mean: `(batch, latent_dim)` means.
+        z_mean: `(batch, latent_dim)` means, or the list `[z_mean, z_log_var]`
+            (keras.io's convention: `Sampling()([z_mean, z_log_var])`).
         z_log_var: `(batch, latent_dim)` log-variances.
         deterministic: optional bool overriding the constructor's.
 
@@ -46,7 +47,14 @@ class Sampling(keras.layers.Layer):
         self.deterministic = bool(deterministic)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def call(self, z_mean, z_log_var, deterministic=None):
+    def call(self, z_mean, z_log_var=None, deterministic=None):
+        if z_log_var is None:
+            if not isinstance(z_mean, (list, tuple)) or len(z_mean) != 2:
+                raise ValueError(
+                    "Sampling takes `z_mean, z_log_var` or the list `[z_mean, z_log_var]`. "
+                    f"Received one input of type {type(z_mean).__name__}."
+                )
+            z_mean, z_log_var = z_mean
         deterministic = self.deterministic if deterministic is None else deterministic
         if deterministic:
             return z_mean
@@ -54,6 +62,12 @@ class Sampling(keras.layers.Layer):
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def compute_output_shape(self, z_mean_shape, z_log_var_shape=None):
+        if (
+            z_log_var_shape is None
+            and isinstance(z_mean_shape, (list, tuple))
+            and isinstance(z_mean_shape[0], (list, tuple))
+        ):
+            return tuple(z_mean_shape[0])  # `[z_mean, z_log_var]` passed as one list.
         return z_mean_shape
 
     def get_config(self):
