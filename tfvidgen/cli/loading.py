@@ -10,7 +10,7 @@ from tfvidgen.serving.exported_model import ExportedModel
 
 
 def family_of(model):
-    """`"convlstm"`, `"dcgan"` or `"vae"` for a model or an `ExportedModel`."""
+    """`"convlstm"`, `"dcgan"`, `"vae"` or `"interpolator"` for a model or an `ExportedModel`."""
     if isinstance(model, ExportedModel):
         return model.family
     for family, cls in FAMILIES.items():

@@ -11,7 +11,7 @@ import sys
 
 from tfvidgen.cli import postprocess as postprocess_cli
 
-FAMILIES = ("convlstm", "dcgan", "vae")
+FAMILIES = ("convlstm", "dcgan", "vae", "interpolator")
 
 
 def _train_parser(subparsers):

@@ -34,8 +34,8 @@ from tfvidgen import export
 from tfvidgen.models import FAMILIES
 
 # The validation score `checkpoints/best.keras` minimises, per family.
-BEST_MONITORS = {"convlstm": "val_loss", "vae": "val_nelbo", "dcgan": None}
-DEFAULT_LEARNING_RATES = {"convlstm": 1e-3, "dcgan": 2e-4, "vae": 1e-3}
+BEST_MONITORS = {"convlstm": "val_loss", "vae": "val_nelbo", "dcgan": None, "interpolator": "val_loss"}
+DEFAULT_LEARNING_RATES = {"convlstm": 1e-3, "dcgan": 2e-4, "vae": 1e-3, "interpolator": 1e-3}
 
 
 def parse_overrides(pairs):
@@ -64,7 +64,7 @@ def _is_chief():
 
 
 def _clip_spec(family, model, training):
-    if family == "convlstm":
+    if family in ("convlstm", "interpolator"):
         return training["num_frames"], model.frame_shape[:2], model.frame_shape[2]
     return model.clip_shape[0], model.clip_shape[1:3], model.clip_shape[3]
 
@@ -78,13 +78,18 @@ def build_datasets(family, model, args, training):
     validation = data_lib.load_clips(
         args.data, num_frames, frame_size, channels, split="validation", num_clips=args.validation_clips, seed=args.seed
     ).cache()
-    # Every family is fed whole clips; the ConvLSTM splits them into context and
-    # target in its train_step. (A (context, target) tuple also works with fit,
-    # except under MultiWorkerMirroredStrategy: Keras 3.15's first-batch build
+    # Every family but the interpolator is fed whole clips; the ConvLSTM splits them
+    # into context and target in its train_step. (A (context, target) tuple also works
+    # with fit, except under MultiWorkerMirroredStrategy: Keras 3.15's first-batch build
     # calls strategy.reduce on the batch, which fails there for a tuple.)
-    train = data_lib.batch_dataset(
-        train, batch_size, shuffle_buffer=256 if finite else None, seed=args.seed, repeat=finite
-    )
+    shuffle_buffer = 256 if finite else None
+    if family == "interpolator":
+        gap = training.get("gap", 1)
+        train = data_lib.interpolation_triplets(train, gap)
+        validation = data_lib.interpolation_triplets(validation, gap)
+        # A clip gives several triplets in a row: shuffle them apart, even from an endless source.
+        shuffle_buffer = 256
+    train = data_lib.batch_dataset(train, batch_size, shuffle_buffer=shuffle_buffer, seed=args.seed, repeat=finite)
     validation = data_lib.batch_dataset(validation, min(batch_size, args.validation_clips), drop_remainder=True)
     return train, validation
 

@@ -6,6 +6,7 @@ from tfvidgen.data.moving_mnist import generate_moving_digits
 from tfvidgen.data.moving_mnist import moving_mnist
 from tfvidgen.data.pipelines import batch_dataset
 from tfvidgen.data.pipelines import describe_source
+from tfvidgen.data.pipelines import interpolation_triplets
 from tfvidgen.data.pipelines import load_clips
 from tfvidgen.data.pipelines import prediction_pairs
 from tfvidgen.data.tfds_videos import TFDS_VIDEO_FEATURES

@@ -2,7 +2,8 @@
 
 `load_clips("moving_mnist" | "tfds:NAME" | "tfrecord:PATTERN" | video glob/dir)`
 gives float32 clips; `prediction_pairs` turns clips into `(context, target)`
-pairs for the ConvLSTM predictor; `batch_dataset` adds shuffling, caching,
+pairs for the ConvLSTM predictor; `interpolation_triplets` turns them into
+`(neighbours, middle)` pairs for the frame interpolator; `batch_dataset` adds shuffling, caching,
 batching and prefetching. The GAN and VAE train on batched clips directly.
 """
 
@@ -51,6 +52,40 @@ def prediction_pairs(clips, context_frames, future_frames=None):
         lambda clip: (clip[:context_frames], clip[context_frames : context_frames + future_frames]),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
+
+
+def interpolation_triplets(clips, gap=1):
+    """Maps clips to `(neighbours, middle)` pairs, one per frame triplet.
+
+    Every frame `t` with `t + 2 * gap` in the clip gives the neighbours
+    `(frame t, frame t + 2 * gap)` and the middle `frame t + gap` (`gap` > 1
+    trains for larger motions, as from footage at a lower frame rate).
+
+    Args:
+        clips: a dataset of `(frames, height, width, channels)` clips (or
+            dicts with a `"frames"` key), any number of frames; clips shorter
+            than `2 * gap + 1` frames give nothing.
+        gap: frames from a neighbour to the middle.
+
+    Returns:
+        A dataset of `(neighbours, middle)`, shapes `(2, H, W, C)` and
+        `(H, W, C)`, in clip then frame order.
+    """
+    gap = validation.positive_int("gap", gap)
+    if isinstance(clips.element_spec, dict):
+        clips = clips.map(lambda element: element["frames"], num_parallel_calls=tf.data.AUTOTUNE)
+    if clips.element_spec.shape.rank != 4:
+        raise ValueError(
+            "`clips` must yield (frames, height, width, channels) clips. "
+            f"Received: element shape {clips.element_spec.shape}"
+        )
+
+    def triplets(clip):
+        count = tf.maximum(tf.shape(clip)[0] - 2 * gap, 0)
+        neighbours = tf.stack([clip[:count], clip[2 * gap : 2 * gap + count]], axis=1)
+        return tf.data.Dataset.from_tensor_slices((neighbours, clip[gap : gap + count]))
+
+    return clips.flat_map(triplets)
 
 
 def batch_dataset(

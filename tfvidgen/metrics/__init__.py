@@ -1,10 +1,13 @@
 """Video metrics: per-frame scores as Keras metrics, dataset evaluation, baselines."""
 
 from tfvidgen.metrics.evaluation import BASELINES
+from tfvidgen.metrics.evaluation import INTERPOLATION_BASELINES
 from tfvidgen.metrics.evaluation import all_black
 from tfvidgen.metrics.evaluation import copy_last_frame
+from tfvidgen.metrics.evaluation import evaluate_interpolation
 from tfvidgen.metrics.evaluation import evaluate_predictions
 from tfvidgen.metrics.evaluation import format_table
+from tfvidgen.metrics.evaluation import linear_blend
 from tfvidgen.metrics.frame_metrics import PER_FRAME_METRICS
 from tfvidgen.metrics.frame_metrics import PSNR
 from tfvidgen.metrics.frame_metrics import SSIM

@@ -19,6 +19,14 @@ def all_black(context, horizon):
 BASELINES = {"copy_last_frame": copy_last_frame, "all_black": all_black}
 
 
+def linear_blend(frame_a, frame_b):
+    """Interpolation baseline: the mean of the two neighbour frames."""
+    return 0.5 * (tf.cast(frame_a, tf.float32) + tf.cast(frame_b, tf.float32))
+
+
+INTERPOLATION_BASELINES = {"linear_blend": linear_blend}
+
+
 class _Scores:
     """Running per-frame sums of every metric."""
 
@@ -35,7 +43,8 @@ class _Scores:
     def result(self):
         if not self.count:
             raise ValueError(
-                "The `dataset` given to `evaluate_predictions` must yield (context, target) batches. Received: no batch"
+                "The `dataset` given to `evaluate_predictions` (or `evaluate_interpolation`) must yield "
+                "(context, target) (or (neighbours, middle)) batches. Received: no batch"
             )
         curves = {name: (total / self.count).tolist() for name, total in self.sums.items()}
         result = {name: float(np.mean(curve)) for name, curve in curves.items()}
@@ -77,9 +86,44 @@ def evaluate_predictions(predict_fn, dataset, baselines=True, max_batches=None):
     return results
 
 
+def evaluate_interpolation(interpolate_fn, dataset, baselines=True, max_batches=None):
+    """Scores `interpolate_fn` on `(neighbours, middle)` batches (`tfvidgen.data.interpolation_triplets`).
+
+    Args:
+        interpolate_fn: `(frame_a, frame_b) -> middle`, each `(batch, H, W, C)`,
+            e.g. `FrameInterpolator.interpolate`.
+        dataset: batched `(neighbours, middle)`, `(batch, 2, H, W, C)` and
+            `(batch, H, W, C)`.
+        baselines: also score `linear_blend`.
+        max_batches: stop after this many batches.
+
+    Returns:
+        A dict: `"model"` (and `"linear_blend"`) maps to `{"mse", "mae",
+        "psnr", "ssim"}` averaged over middle frames (MSE/MAE: sums over the
+        frame's pixels, as `evaluate_predictions`), plus `"num_triplets"`.
+    """
+    scores = {"model": _Scores()}
+    if baselines:
+        scores.update({name: _Scores() for name in INTERPOLATION_BASELINES})
+    for index, (neighbours, middle) in enumerate(dataset):
+        if max_batches is not None and index >= max_batches:
+            break
+        frame_a, frame_b = neighbours[:, 0], neighbours[:, 1]
+        scores["model"].add(middle, interpolate_fn(frame_a, frame_b))
+        if baselines:
+            for name, baseline in INTERPOLATION_BASELINES.items():
+                scores[name].add(middle, baseline(frame_a, frame_b))
+    results = {}
+    for name, score in scores.items():
+        results[name] = score.result()
+        del results[name]["per_frame"]  # One frame per triplet.
+    results["num_triplets"] = scores["model"].count
+    return results
+
+
 def format_table(results):
     """A plain-text table of the averages, model first, then the baselines."""
-    names = [name for name in ("model", *BASELINES) if name in results]
+    names = [name for name, row in results.items() if isinstance(row, dict) and "mse" in row]
     lines = [f"{'':18s}{'MSE':>10s}{'MAE':>10s}{'PSNR':>9s}{'SSIM':>8s}"]
     for name in names:
         row = results[name]

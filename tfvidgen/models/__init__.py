@@ -6,9 +6,16 @@ from tfvidgen.models.dcgan import VIDEO_DCGAN_PRESETS
 from tfvidgen.models.dcgan import VideoDCGAN
 from tfvidgen.models.dcgan import VideoDiscriminator
 from tfvidgen.models.dcgan import VideoGenerator
+from tfvidgen.models.interpolator import FRAME_INTERPOLATOR_PRESETS
+from tfvidgen.models.interpolator import FrameInterpolator
 from tfvidgen.models.vae import VIDEO_VAE_PRESETS
 from tfvidgen.models.vae import VideoDecoder
 from tfvidgen.models.vae import VideoEncoder
 from tfvidgen.models.vae import VideoVAE
 
-FAMILIES = {"convlstm": ConvLSTMPredictor, "dcgan": VideoDCGAN, "vae": VideoVAE}
+FAMILIES = {
+    "convlstm": ConvLSTMPredictor,
+    "dcgan": VideoDCGAN,
+    "vae": VideoVAE,
+    "interpolator": FrameInterpolator,
+}

@@ -5,7 +5,12 @@ import tensorflow as tf
 
 from tfvidgen.export import saved_model as saved_model_lib
 
-FAMILY_OF_CLASS = {"ConvLSTMPredictor": "convlstm", "VideoDCGAN": "dcgan", "VideoVAE": "vae"}
+FAMILY_OF_CLASS = {
+    "ConvLSTMPredictor": "convlstm",
+    "VideoDCGAN": "dcgan",
+    "VideoVAE": "vae",
+    "FrameInterpolator": "interpolator",
+}
 
 
 class ExportedModel:
@@ -14,7 +19,8 @@ class ExportedModel:
     Offers the methods of the model that was exported, so the CLI and notebooks
     can use a SavedModel wherever they use a model: `predict_future` for the
     ConvLSTM predictor, `generate` for the GAN, `sample`, `reconstruct`,
-    `encode` and `decode` for the VAE. Needs no tfvidgen class to load.
+    `encode` and `decode` for the VAE, `interpolate` and
+    `interpolate_clip` for the frame interpolator. Needs no tfvidgen class to load.
 
     Args:
         path: a version directory, or a base directory (its latest version).
@@ -45,7 +51,7 @@ class ExportedModel:
 
     @property
     def frame_shape(self):
-        if self.family == "convlstm":
+        if self.family in ("convlstm", "interpolator"):
             return tuple(self.config["frame_shape"])
         return tuple(self.config["clip_shape"][1:])
 
@@ -81,3 +87,19 @@ class ExportedModel:
 
     def decode(self, latents):
         return self._call("decode", latents=tf.convert_to_tensor(np.asarray(latents, np.float32)))["clips"]
+
+    def interpolate(self, frame_a, frame_b):
+        """The middle frames `(batch, H, W, C)` between two `(batch, H, W, C)` batches."""
+        outputs = self._call(
+            "interpolate",
+            frame_a=tf.convert_to_tensor(frame_a, tf.float32),
+            frame_b=tf.convert_to_tensor(frame_b, tf.float32),
+        )
+        return outputs["middle"]
+
+    def interpolate_clip(self, clip, factor=2):
+        """`((frames - 1) * factor + 1, H, W, C)`: `factor - 1` frames inserted between neighbours."""
+        outputs = self._call(
+            "interpolate_clip", clip=tf.convert_to_tensor(clip, tf.float32), factor=tf.constant(factor, tf.int32)
+        )
+        return outputs["frames"]

@@ -1,0 +1,2 @@
+from tfvidgen.models.interpolator.frame_interpolator import FrameInterpolator
+from tfvidgen.models.interpolator.frame_interpolator_presets import FRAME_INTERPOLATOR_PRESETS

@@ -1,0 +1,349 @@
+"""U-Net frame interpolator: two neighbour frames -> the frame between them."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from tfvidgen import metrics as video_metrics
+from tfvidgen import validation
+from tfvidgen.export import endpoints
+from tfvidgen.losses import L1L2
+from tfvidgen.models.interpolator.frame_interpolator_presets import FRAME_INTERPOLATOR_PRESETS
+from tfvidgen.models.video_model import VideoModel
+
+LOSSES = {
+    "l1": keras.losses.MeanAbsoluteError,
+    "mse": keras.losses.MeanSquaredError,
+    "l1_l2": L1L2,
+}
+
+FRAME_DIMENSIONS = ("batch", "height", "width", "channels")
+
+# Frames a little outside [0, 1] (resampling overshoot) pass; 0-255 frames do not.
+RANGE_TOLERANCE = 1e-3
+
+
+@keras.saving.register_keras_serializable(package="tfvidgen")
+class FrameInterpolator(VideoModel, keras.Model):
+    """Predicts the middle frame between two frames with a U-Net.
+
+    The two neighbours are stacked on the channel axis and run through a U-Net
+    (Ronneberger et al., 2015): per level two 3x3 ReLU convolutions, the first
+    of each level below the top with stride 2, and a decoder of bilinear
+    upsampling, concatenation with the encoder's features at that scale, and
+    two convolutions. A zero-initialised head predicts, per pixel, a blend
+    weight `w` (with `learned_blend`) and a residual `r`:
+
+        middle = clip(w * frame_a + (1 - w) * frame_b + r, 0, 1)
+
+    (the clip passes gradients through unchanged), so an untrained model is
+    exactly linear blending (`w = 0.5`, `r = 0`) and training starts from
+    blending's loss. The weights let the model pick the neighbour where an
+    object is occluded or uncovered; the residual moves
+    content that blending would ghost. `fit` takes `(neighbours, middle)`
+    pairs, e.g. from `tfvidgen.data.interpolation_triplets`; the default
+    `compile()` is Adam(1e-3), L1 loss and PSNR.
+
+    Args:
+        frame_shape: `(height, width, channels)`; height and width divisible
+            by `2 ** (len(filters) - 1)`.
+        filters: filters of each U-Net level, top (full resolution) first;
+            `len(filters) - 1` stride-2 downsamplings.
+        kernel_size: spatial kernel of every convolution.
+        learned_blend: predict per-pixel blend weights; `False` blends with
+            0.5 and learns only the residual.
+
+    Input shape:
+        `(batch, 2, height, width, channels)`: frames t and t + 2, float32 in
+        [0, 1].
+
+    Output shape:
+        `(batch, height, width, channels)`: frame t + 1, float32 in [0, 1].
+        `interpolate_clip(clip, factor)`: `((frames - 1) * factor + 1, height,
+        width, channels)`.
+
+    Example:
+
+    >>> model = FrameInterpolator.from_preset("tiny")
+    >>> model.compile()
+    >>> model.fit(tfvidgen.data.interpolation_triplets(clips).batch(8), epochs=1)
+    >>> model.interpolate(frames[:-1], frames[1:]).shape
+    TensorShape([7, 16, 16, 1])
+    >>> model.interpolate_clip(frames, factor=4).shape
+    TensorShape([29, 16, 16, 1])
+
+    Reference:
+        Ronneberger, Fischer & Brox, "U-Net: Convolutional Networks for
+        Biomedical Image Segmentation", MICCAI 2015. Niklaus, Mai & Liu, "Video
+        Frame Interpolation via Adaptive Separable Convolution", ICCV 2017 (L1
+        loss, U-Net with skip connections). Jiang et al., "Super SloMo: High
+        Quality Estimation of Multiple Intermediate Frames for Video
+        Interpolation", CVPR 2018 (per-pixel blending of the two inputs).
+    """
+
+    presets = FRAME_INTERPOLATOR_PRESETS
+
+    def __init__(self, frame_shape=(64, 64, 1), filters=(32, 64, 96, 128), kernel_size=3, learned_blend=True, **kwargs):
+        frame_shape = tuple(frame_shape)
+        if len(frame_shape) != 3:
+            raise ValueError(f"`frame_shape` must be (height, width, channels). Received: frame_shape={frame_shape!r}")
+        height, width = validation.frame_size("frame_shape[:2]", frame_shape[:2])
+        channels = validation.channels("frame_shape[2]", frame_shape[2])
+        filters = validation.int_list("filters", filters)
+        scale = 2 ** (len(filters) - 1)
+        if height % scale or width % scale:
+            raise ValueError(
+                f"`frame_shape` height and width must be divisible by 2 ** (len(filters) - 1) = {scale} "
+                f"({len(filters)} U-Net levels). Received: frame_shape={frame_shape!r}, filters={filters!r}"
+            )
+        kernel_size = validation.positive_int("kernel_size", kernel_size)
+        if not isinstance(learned_blend, bool):
+            raise TypeError(f"`learned_blend` must be a bool. Received: learned_blend={learned_blend!r}")
+
+        # === Layers ===
+        def convolution(layer_filters, name, strides=1):
+            return keras.layers.Conv2D(
+                layer_filters, kernel_size, strides=strides, padding="same", activation="relu", name=name
+            )
+
+        encoder = [
+            [
+                convolution(level_filters, f"encoder_{level}_a", strides=1 if level == 0 else 2),
+                convolution(level_filters, f"encoder_{level}_b"),
+            ]
+            for level, level_filters in enumerate(filters)
+        ]
+        decoder = [
+            [convolution(filters[level], f"decoder_{level}_a"), convolution(filters[level], f"decoder_{level}_b")]
+            for level in range(len(filters) - 1)
+        ]
+        upsampling = keras.layers.UpSampling2D(2, interpolation="bilinear", name="upsampling")
+        # Zero-initialised: the untrained model blends linearly. float32 under mixed precision.
+        head = keras.layers.Conv2D(
+            channels + int(learned_blend),
+            kernel_size,
+            padding="same",
+            kernel_initializer="zeros",
+            dtype="float32",
+            name="head",
+        )
+
+        # === Functional Model ===
+        neighbours = keras.Input(shape=(2, height, width, channels), name="neighbours")
+        frame_a, frame_b = neighbours[:, 0], neighbours[:, 1]
+        x = ops.concatenate([frame_a, frame_b], axis=-1)
+        skips = []
+        for first, second in encoder:
+            x = second(first(x))
+            skips.append(x)
+        for level in reversed(range(len(filters) - 1)):
+            x = ops.concatenate([upsampling(x), skips[level]], axis=-1)  # (batch, H / 2**level, W / 2**level, ...)
+            first, second = decoder[level]
+            x = second(first(x))
+        x = head(x)
+        residual = x[..., :channels]
+        weight = ops.sigmoid(x[..., channels:]) if learned_blend else 0.5
+        middle = weight * frame_a + (1.0 - weight) * frame_b + residual
+        # Clipped in value, not in gradient (straight-through): with a hard clip the residual
+        # pushed all of Moving MNIST's black background below 0, where no gradient reaches it,
+        # and training stalled at the all-black frame's loss.
+        middle = middle + ops.stop_gradient(ops.clip(middle, 0.0, 1.0) - middle)
+        middle = ops.clip(middle, 0.0, 1.0)  # The sum above may round past 1 by an ulp.
+        super().__init__(inputs=neighbours, outputs=middle, **kwargs)
+
+        # === Config ===
+        self.frame_shape = (height, width, channels)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.learned_blend = learned_blend
+
+        self.encoder_layers = encoder
+        self.decoder_layers = decoder
+        self.head = head
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "frame_shape": self.frame_shape,
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "learned_blend": self.learned_blend,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def compile(self, optimizer="auto", loss="l1", metrics="auto", **kwargs):
+        """Compiles with defaults that train straight away.
+
+        Args:
+            optimizer: an optimizer; `"auto"` is Adam with learning rate 1e-3.
+            loss: `"l1"` (default, as interpolation papers train), `"mse"`,
+                `"l1_l2"`, or a Keras loss.
+            metrics: `"auto"` is `PSNR`.
+            **kwargs: passed to `keras.Model.compile`.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+        if isinstance(loss, str) and loss in LOSSES:
+            loss = LOSSES[loss]()
+        if metrics == "auto":
+            metrics = [video_metrics.PSNR()]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    # === Inference ===
+
+    def _check_frames(self, frames, name):
+        frames = validation.float32_tensor(frames)
+        if frames.shape.rank != 4 or tuple(frames.shape[1:]) != self.frame_shape:
+            raise ValueError(
+                f"`{name}` must have shape (batch, {', '.join(map(str, self.frame_shape))}). "
+                f"Received shape {tuple(frames.shape)}"
+            )
+        if tf.executing_eagerly() and int(tf.size(frames)):
+            low, high = float(tf.reduce_min(frames)), float(tf.reduce_max(frames))
+            if low < -RANGE_TOLERANCE or high > 1.0 + RANGE_TOLERANCE:
+                raise ValueError(
+                    f"`{name}` must hold float values in [0, 1] (divide uint8 frames by 255). "
+                    f"Received values in [{low:g}, {high:g}]"
+                )
+        return frames
+
+    def interpolate(self, frame_a, frame_b, batch_size=32):
+        """The middle frames between `frame_a[i]` and `frame_b[i]`.
+
+        Args:
+            frame_a, frame_b: `(batch, height, width, channels)` in [0, 1].
+            batch_size: pairs run through the network at once.
+
+        Returns:
+            float32 tensor `(batch, height, width, channels)`.
+        """
+        frame_a = self._check_frames(frame_a, "frame_a")
+        frame_b = self._check_frames(frame_b, "frame_b")
+        if frame_a.shape[0] != frame_b.shape[0]:
+            raise ValueError(
+                f"`frame_a` and `frame_b` must have the same batch size. "
+                f"Received: {frame_a.shape[0]} and {frame_b.shape[0]}"
+            )
+        batch_size = validation.positive_int("batch_size", batch_size)
+        neighbours = tf.stack([frame_a, frame_b], axis=1)
+        if neighbours.shape[0] == 0:
+            return tf.zeros((0,) + self.frame_shape, tf.float32)
+        chunks = [
+            self(neighbours[start : start + batch_size], training=False)
+            for start in range(0, neighbours.shape[0], batch_size)
+        ]
+        return tf.concat(chunks, axis=0)
+
+    def interpolate_clip(self, clip, factor=2, batch_size=32):
+        """Inserts `factor - 1` frames between each pair of neighbours by recursive halving.
+
+        Each round puts a predicted middle between every pair of neighbouring
+        frames, doubling the frame rate; `log2(factor)` rounds.
+
+        Args:
+            clip: `(frames, height, width, channels)` in [0, 1], frames >= 1.
+            factor: a power of 2 (1 returns the clip).
+            batch_size: pairs run through the network at once.
+
+        Returns:
+            float32 tensor `((frames - 1) * factor + 1, height, width,
+            channels)`; the input frames are at positions 0, factor, 2 * factor...
+        """
+        clip = validation.float32_tensor(clip)
+        if clip.shape.rank != 4 or clip.shape[0] == 0:
+            raise ValueError(
+                f"`clip` must have shape (frames >= 1, {', '.join(map(str, self.frame_shape))}). "
+                f"Received shape {tuple(clip.shape)}"
+            )
+        factor = validation.positive_int("factor", factor)
+        if factor & (factor - 1):
+            raise ValueError(f"`factor` must be a power of 2 (1, 2, 4, 8, ...). Received: factor={factor}")
+        frames = self._check_frames(clip, "clip")
+        for _ in range(factor.bit_length() - 1):
+            if frames.shape[0] < 2:
+                break
+            middles = self.interpolate(frames[:-1], frames[1:], batch_size=batch_size)
+            # (pairs, 2, H, W, C) -> (2 * pairs, H, W, C): frame, middle, frame, middle, ...
+            interleaved = tf.reshape(tf.stack([frames[:-1], middles], axis=1), (-1,) + self.frame_shape)
+            frames = tf.concat([interleaved, frames[-1:]], axis=0)
+        return frames
+
+    def previews(self, batch, seed=0):
+        """Frames t, t + 1, t + 2: the truth, the model's middle, and linear blending's."""
+        neighbours, middle, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        neighbours = validation.float32_tensor(neighbours)
+        frame_a, frame_b = neighbours[:, 0], neighbours[:, 1]
+
+        def triplet(between):
+            return tf.stack([frame_a, validation.float32_tensor(between), frame_b], axis=1)
+
+        previews = {
+            "prediction": triplet(self.interpolate(frame_a, frame_b)),
+            "linear_blend": triplet(0.5 * (frame_a + frame_b)),
+        }
+        if middle is not None:
+            previews = {"truth": triplet(middle), **previews}
+        return previews
+
+    def export_endpoints(self):
+        """`serving_default`/`interpolate`: `(frame_a, frame_b)` -> `{"middle"}`;
+        `interpolate_clip`: `(clip, factor)` -> `{"frames"}`, as `interpolate_clip`.
+
+        Batch and clip length are dynamic; height, width and channels are this model's.
+        """
+        frame_shape = (None,) + self.frame_shape
+
+        def interpolate(frame_a, frame_b):
+            frame_a = endpoints.checked(frame_a, frame_shape, "frame_a", FRAME_DIMENSIONS)
+            frame_b = endpoints.checked(frame_b, frame_shape, "frame_b", FRAME_DIMENSIONS)
+            same_batch = tf.debugging.assert_equal(
+                tf.shape(frame_a)[0],
+                tf.shape(frame_b)[0],
+                message="`frame_a` and `frame_b` must have the same batch size",
+            )
+            with tf.control_dependencies([same_batch]):
+                neighbours = tf.stack([frame_a, frame_b], axis=1)
+            return {"middle": tf.cast(self(neighbours, training=False), tf.float32)}
+
+        def interpolate_clip(clip, factor):
+            clip = endpoints.checked(clip, frame_shape, "clip", ("frames",) + FRAME_DIMENSIONS[1:])
+            factor = endpoints.positive(endpoints.scalar(factor, "factor"), "factor")
+            checks = [
+                tf.debugging.assert_equal(
+                    tf.bitwise.bitwise_and(factor, factor - 1), 0, message="`factor` must be a power of 2"
+                ),
+                tf.debugging.assert_positive(tf.shape(clip)[0], message="`clip` needs at least 1 frame"),
+            ]
+            with tf.control_dependencies(checks):
+                clip = tf.identity(clip)
+
+            def double_frame_rate(rate, frames):
+                middles = tf.cast(self(tf.stack([frames[:-1], frames[1:]], axis=1), training=False), tf.float32)
+                interleaved = tf.reshape(tf.stack([frames[:-1], middles], axis=1), (-1,) + self.frame_shape)
+                return rate * 2, tf.concat([interleaved, frames[-1:]], axis=0)
+
+            _, frames = tf.while_loop(
+                lambda rate, frames: (rate < factor) & (tf.shape(frames)[0] > 1),
+                double_frame_rate,
+                (tf.constant(1), clip),
+                shape_invariants=(tf.TensorShape([]), tf.TensorShape(frame_shape)),
+            )
+            return {"frames": frames}
+
+        rng = np.random.default_rng(0)
+        endpoint = endpoints.Endpoint(
+            interpolate,
+            [endpoints.video_spec(frame_shape, "frame_a"), endpoints.video_spec(frame_shape, "frame_b")],
+            {name: rng.random((2,) + self.frame_shape).astype("float32") for name in ("frame_a", "frame_b")},
+        )
+        clip_endpoint = endpoints.Endpoint(
+            interpolate_clip,
+            [endpoints.video_spec(frame_shape, "clip"), endpoints.scalar_spec("factor")],
+            {"clip": rng.random((3,) + self.frame_shape).astype("float32"), "factor": np.array(4, np.int32)},
+        )
+        return {"serving_default": endpoint, "interpolate": endpoint, "interpolate_clip": clip_endpoint}
