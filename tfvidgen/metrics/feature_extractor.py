@@ -5,13 +5,14 @@ Moving MNIST to recognise which digits appear and which ways they move; its
 128-d penultimate layer is the feature space. It is built from stock Keras
 layers only, so the shipped `.keras` file loads without tfvidgen. Train it with
 
-    tfvidgen features --out saved_models/moving_mnist_features
+    tfvidgen features --out tfvidgen/assets/moving_mnist_features
 
 Real FVD (Unterthiner et al., 2018) uses the Kinetics-400 I3D network; give its
 SavedModel path (or a TF-Hub handle, with `tensorflow_hub` installed and
 internet access) to `load_feature_extractor`.
 """
 
+import importlib.resources
 import json
 import math
 import os
@@ -24,11 +25,8 @@ import tensorflow as tf
 FEATURE_CLIP_SHAPE = (16, 64, 64, 1)
 NUM_DIRECTIONS = 8
 CLASSIFIER_FILE = "classifier.keras"
-DEFAULT_DIRECTORY = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-    "saved_models",
-    "moving_mnist_features",
-)
+# Package data (pyproject's package-data), so wheels and non-editable installs have it too.
+DEFAULT_DIRECTORY = str(importlib.resources.files("tfvidgen") / "assets" / "moving_mnist_features")
 
 
 def build_feature_classifier(clip_shape=FEATURE_CLIP_SHAPE, width=24, feature_dim=128):
@@ -179,8 +177,8 @@ def load_feature_extractor(spec=None, batch_size=32):
 
     Args:
         spec: `None` for the shipped Moving MNIST classifier (from
-            `$TFVIDGEN_FEATURES` or the repository's
-            `saved_models/moving_mnist_features/`), a `.keras` classifier (its
+            `$TFVIDGEN_FEATURES` or the package data
+            `tfvidgen/assets/moving_mnist_features/`), a `.keras` classifier (its
             `features` layer), a SavedModel directory of the Kinetics-400 I3D
             network (inputs `(batch, frames, 224, 224, 3)` in [-1, 1], FVD's
             convention; its first output is used), or `hub:HANDLE` for a

@@ -1,0 +1,24 @@
+"""What a wheel holds: every file the code loads at run time, not just the .py files."""
+
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_wheel_ships_the_feature_classifier_and_the_c_api_runner(tmp_path):
+    root = __file__.rsplit("/tests/", 1)[0]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), root],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    (wheel,) = tmp_path.glob("tfvidgen-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "tfvidgen/assets/moving_mnist_features/classifier.keras" in names  # Missing before: .py files only.
+    assert "tfvidgen/export/capi_runner.py" in names
+    assert zipfile.ZipFile(wheel).getinfo("tfvidgen/assets/moving_mnist_features/classifier.keras").file_size > 10**6
