@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import subprocess
@@ -222,3 +223,16 @@ def test_cli_trains_and_exports(tmp_path):
     assert {"loss", "psnr", "val_loss", "val_psnr"} <= set(header.split(","))
     assert all(np.isfinite(float(value)) for value in row.split(","))
     assert any(name.startswith("prediction_epoch_001") for name in os.listdir(out / "samples"))
+    evaluated = subprocess.run(
+        [sys.executable, "-m", "tfvidgen.cli.main", "evaluate", "--model", str(out / "export" / "interpolator")]
+        + ["--num-clips", "6", "--batch-size", "3", "--out", str(tmp_path / "evaluation")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    )
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    results = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
+    assert results["num_triplets"] == 6 and set(results) >= {"model", "linear_blend", "optical_flow"}
+    # Two steps leave the zero-initialised head near linear blending.
+    assert abs(results["model"]["psnr"] - results["linear_blend"]["psnr"]) < 1.0

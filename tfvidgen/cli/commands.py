@@ -97,6 +97,9 @@ def evaluate(args):
     if family == "convlstm":
         results = _evaluate_predictor(model, args)
         print(metrics.format_table(results))
+    elif family == "interpolator":
+        results = _evaluate_interpolator(model, args)
+        print(metrics.format_table(results))
     else:
         from tfvidgen.metrics import generative
 
@@ -137,6 +140,22 @@ def _evaluate_predictor(model, args):
     )
     pairs = data_lib.prediction_pairs(clips, context_frames, args.horizon).batch(args.batch_size)
     return metrics.evaluate_predictions(model.predict_future, pairs)
+
+
+def _evaluate_interpolator(model, args):
+    """The model's middle frames against linear blending and optical flow, one triplet per held-out clip."""
+    height, width, channels = model.frame_shape
+    clips = data_lib.load_clips(
+        args.data,
+        2 * args.gap + 1,
+        (height, width),
+        channels,
+        split=args.split,
+        num_clips=args.num_clips,
+        seed=args.seed,
+    )
+    triplets = data_lib.interpolation_triplets(clips, args.gap).batch(args.batch_size)
+    return metrics.evaluate_interpolation(model.interpolate, triplets)
 
 
 def export(args):

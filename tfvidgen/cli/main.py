@@ -95,6 +95,7 @@ def _inference_parsers(subparsers):
     evaluate.add_argument("--batch-size", type=int, default=16)
     evaluate.add_argument("--context-frames", type=int, help="ConvLSTM: context length (default: the model's)")
     evaluate.add_argument("--horizon", type=int, default=10, help="ConvLSTM: frames to roll out")
+    evaluate.add_argument("--gap", type=int, default=1, help="interpolator: frames from a neighbour to the middle")
     evaluate.add_argument(
         "--features", help="GAN/VAE: feature extractor for the Frechet distance (default: the shipped one)"
     )

@@ -24,7 +24,19 @@ def linear_blend(frame_a, frame_b):
     return 0.5 * (tf.cast(frame_a, tf.float32) + tf.cast(frame_b, tf.float32))
 
 
-INTERPOLATION_BASELINES = {"linear_blend": linear_blend}
+def optical_flow(frame_a, frame_b):
+    """Interpolation baseline: `tfvidgen.postprocess.FlowInterpolator`'s middle frame, pair by pair."""
+    from tfvidgen.postprocess import FlowInterpolator  # NumPy/OpenCV.
+
+    interpolator = FlowInterpolator()
+    middles = [
+        interpolator.interpolate(a, b)[0]
+        for a, b in zip(np.asarray(frame_a, np.float32), np.asarray(frame_b, np.float32))
+    ]
+    return tf.constant(np.stack(middles), tf.float32)
+
+
+INTERPOLATION_BASELINES = {"linear_blend": linear_blend, "optical_flow": optical_flow}
 
 
 class _Scores:
@@ -94,11 +106,11 @@ def evaluate_interpolation(interpolate_fn, dataset, baselines=True, max_batches=
             e.g. `FrameInterpolator.interpolate`.
         dataset: batched `(neighbours, middle)`, `(batch, 2, H, W, C)` and
             `(batch, H, W, C)`.
-        baselines: also score `linear_blend`.
+        baselines: also score `linear_blend` and `optical_flow`.
         max_batches: stop after this many batches.
 
     Returns:
-        A dict: `"model"` (and `"linear_blend"`) maps to `{"mse", "mae",
+        A dict: `"model"` (and `"linear_blend"`, `"optical_flow"`) maps to `{"mse", "mae",
         "psnr", "ssim"}` averaged over middle frames (MSE/MAE: sums over the
         frame's pixels, as `evaluate_predictions`), plus `"num_triplets"`.
     """
