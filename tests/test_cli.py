@@ -240,3 +240,39 @@ def test_gan_generator_learning_rate_follows_the_preset_multiplier(tmp_path, mon
     gan = keras.models.load_model(tmp_path / "run" / "model.keras")
     assert float(gan.d_optimizer.learning_rate) == pytest.approx(1e-3)
     assert float(gan.g_optimizer.learning_rate) == pytest.approx(2.5e-3)
+
+
+def test_train_on_one_video_or_four_splits_along_time_and_exports(tmp_path):
+    write_test_video(str(tmp_path / "one.mp4"), 120)
+    (tmp_path / "four").mkdir()
+    for index in range(4):
+        write_test_video(str(tmp_path / "four" / f"clip_{index}.mp4"), 60, seed=index)
+    for data, validation_clips in ((tmp_path / "one.mp4", 4), (tmp_path / "four" / "*.mp4", 0)):
+        run = tmp_path / f"run-{validation_clips}"
+        completed = tfvidgen(
+            "train",
+            "--preset",
+            "tiny",
+            "--data",
+            data,
+            "--epochs",
+            1,
+            "--steps-per-epoch",
+            3,
+            "--validation-clips",
+            validation_clips,
+            "--out",
+            run,
+            "--verbose",
+            0,
+        )
+        assert "ran out of data" not in completed.stderr and "shuffle=True" not in completed.stderr
+        config = json.loads((run / "config.json").read_text())
+        assert config["data_split"]["by"] == "time"
+        assert (run / "export" / "convlstm" / "1" / "saved_model.pb").is_file()
+        header, row = (run / "metrics.csv").read_text().strip().splitlines()
+        values = dict(zip(header.split(","), row.split(",")))
+        if validation_clips:
+            assert np.isfinite(float(values["val_loss"]))
+        else:  # Validation really off: no validation pass, no best checkpoint.
+            assert values["val_loss"] == "NA" and not (run / "checkpoints" / "best.keras").exists()

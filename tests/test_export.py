@@ -239,6 +239,9 @@ def test_killed_export_process_leaves_only_a_hidden_temporary(tmp_path):
     assert len(left) == 1 and left[0].startswith(".tmp-1-")
     assert os.path.exists(tmp_path / "gan" / left[0] / "saved_model.pb")  # Written, but never renamed.
     assert export.versions(tmp_path / "gan") == []
+    # The next export cleans up what the dead writer left.
+    export.export_for_serving(VideoDCGAN.from_preset("tiny"), tmp_path / "gan", warmup=False)
+    assert os.listdir(tmp_path / "gan") == ["1"]
 
 
 def test_description_and_warmup_file(exported):

@@ -1,8 +1,11 @@
 import logging
 
+import cv2
+
 import numpy as np
 import pytest
 
+from conftest import write_test_video
 from tfvidgen.data import video_files
 from tfvidgen.data.video_files import VideoClips
 
@@ -133,3 +136,54 @@ def test_decoding_streams_one_clip_span_at_a_time(video_dir, monkeypatch):
     assert first.shape == (4, 16, 16, 3) and len(reads) == 4  # Not the 40 frames of the file.
     next(generator)
     assert len(reads) == 8
+
+
+def write_counting_video(path, num_frames, size=(32, 32)):
+    """An MJPG video whose frame i is uniformly grey level i: a decoded frame tells its index."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, size[::-1])
+    for index in range(num_frames):
+        writer.write(np.full(size + (3,), index, np.uint8))
+    writer.release()
+    return str(path)
+
+
+def _first_frame_indices(clips):
+    return [int(round(float(clip[0].mean()) * 255)) for clip in _read(clips)]
+
+
+def test_one_video_is_split_along_time_with_a_clip_of_gap(tmp_path):
+    path = write_counting_video(tmp_path / "one.avi", 200)
+    # 200 frames, clips of 4: 192 after two 4-frame gaps; train 0-154, validation 158-177, test 181-200.
+    assert video_files.time_ranges(200, 4) == {"train": (0, 154), "validation": (158, 177), "test": (181, 200)}
+    starts = {}
+    for split in ("train", "validation", "test"):
+        clips = VideoClips(path, num_frames=4, frame_size=16, split=split)
+        assert clips.split_mode == "time"
+        starts[split] = _first_frame_indices(clips)
+    expected = {"train": list(range(0, 151, 4)), "validation": [158, 162, 166, 170], "test": [181, 185, 189, 193]}
+    for split, indices in expected.items():  # MJPG decodes the grey levels within 1.
+        assert len(starts[split]) == len(indices)
+        np.testing.assert_allclose(starts[split], indices, atol=1, err_msg=split)
+
+
+def test_few_files_split_along_time_many_by_file(tmp_path):
+    few = [write_counting_video(tmp_path / f"few_{index}.avi", 60) for index in range(4)]
+    assert video_files.split_mode(few) == "time"
+    clips = VideoClips([str(tmp_path / "few_*.avi")], num_frames=4, frame_size=16, split="validation")
+    assert len(_read(clips)) == 4 * 1  # Each file's validation part (frames 46-51 of 60) holds one clip.
+    many = [f"clip_{index:03d}.mp4" for index in range(40)]
+    assert video_files.split_mode(many) == "file"
+    assert video_files.split_mode(many, "time") == "time" and video_files.split_mode(few, "file") == "file"
+
+
+def test_no_usable_clip_raises_naming_every_file_and_why(tmp_path, video_dir):
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "noise.mp4").write_bytes(np.random.default_rng(0).bytes(2048))
+    write_test_video(str(tmp_path / "short.mp4"), 3)
+    with pytest.raises(
+        ValueError, match=r"No usable video clip: .*empty.mp4: OpenCV cannot open it.*short.mp4: 3 frames"
+    ):
+        VideoClips(str(tmp_path), num_frames=4, frame_size=16)
+    short = write_counting_video(tmp_path / "short_one.avi", 20)
+    with pytest.raises(ValueError, match=r"split 'validation' \(split by time\).*its validation part along time"):
+        VideoClips(short, num_frames=4, frame_size=16, split="validation")

@@ -46,7 +46,15 @@ def _train_parser(subparsers):
     )
     parser.add_argument("--mixed-precision", choices=("float16", "bfloat16"), help="mixed-precision policy")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--validation-clips", type=int, default=32, help="held-out clips evaluated each epoch")
+    parser.add_argument(
+        "--validation-clips", type=int, default=32, help="held-out clips evaluated each epoch (0: no validation)"
+    )
+    parser.add_argument(
+        "--split-by",
+        default="auto",
+        choices=("auto", "file", "time"),
+        help="video files: split whole files (many files) or each video along time (one or a few; auto picks)",
+    )
     parser.add_argument("--sample-every", type=int, default=1, help="epochs between sample GIFs")
     parser.add_argument("--backup-every", type=int, default=10, help="steps between resume checkpoints")
     parser.add_argument("--time-limit-minutes", type=float, help="stop training after this many minutes")

@@ -2,8 +2,8 @@
 
 A run directory holds everything about a run:
 
-    config.json        family, preset, model config, training settings, versions
-    backup/            BackupAndRestore state while training (resume point)
+    config.json        family, preset, model config, training settings, data split, versions
+    backup/            the resume point while training (weights, optimizer state, step)
     checkpoints/       last_good.keras, the last epoch with finite metrics; best.keras,
                        the epoch with the best validation score (ConvLSTM: rollout
                        loss; VAE: negative ELBO; none for the GAN, whose losses
@@ -15,6 +15,10 @@ A run directory holds everything about a run:
     export/<family>/1/ the SavedModel for TF Serving
 
 Running the same command again after an interruption resumes from `backup/`.
+Every file is written to a temporary name and renamed into place; `backup/` is
+deleted only once `model.keras` is; Ctrl-C or SIGTERM stop after the step in
+progress with a backup of that step (exit code 130). A data source that gives no
+clip fails before anything is written.
 """
 
 import json
@@ -25,12 +29,15 @@ import sys
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
+from tfvidgen import atomic_files
 from tfvidgen import callbacks as tfvidgen_callbacks
 from tfvidgen import data as data_lib
 from tfvidgen import distribute
 from tfvidgen import export
+from tfvidgen.data import video_files
 from tfvidgen.models import FAMILIES
 
 # The validation score `checkpoints/best.keras` minimises, per family.
@@ -69,15 +76,53 @@ def _clip_spec(family, model, training):
     return model.clip_shape[0], model.clip_shape[1:3], model.clip_shape[3]
 
 
+def _video_source_options(args):
+    kind = data_lib.describe_source(args.data)[0]
+    return {"split_by": args.split_by} if kind == "videos" else {}
+
+
+def describe_split(args):
+    """How the data source keeps train, validation and test apart (for config.json)."""
+    kind = data_lib.describe_source(args.data)[0]
+    if kind == "videos":
+        files = video_files.resolve_video_paths(data_lib.describe_source(args.data)[1])
+        return {"by": video_files.split_mode(files, args.split_by), "files": len(files)}
+    return {"by": {"moving_mnist": "random stream", "tfds": "tfds split", "tfrecord": "{split} in the pattern"}[kind]}
+
+
+def _first(dataset, what, args):
+    """The first element, or a ValueError naming the source when it yields none."""
+    for element in dataset.take(1):
+        return element
+    raise ValueError(
+        f"No {what} clip could be read from {args.data!r}: every file was skipped as it was decoded "
+        "(see the warnings above for each file and why)."
+    )
+
+
 def build_datasets(family, model, args, training):
-    """Training and validation datasets shaped for the model."""
+    """Training and validation datasets shaped for the model; validation is None for --validation-clips 0.
+
+    Raises:
+        ValueError: when the source gives no training (or validation) clip, naming the files and why.
+    """
     num_frames, frame_size, channels = _clip_spec(family, model, training)
     batch_size = args.batch_size or training["batch_size"]
     finite = data_lib.describe_source(args.data)[0] != "moving_mnist"
-    train = data_lib.load_clips(args.data, num_frames, frame_size, channels, split="train", seed=args.seed)
-    validation = data_lib.load_clips(
-        args.data, num_frames, frame_size, channels, split="validation", num_clips=args.validation_clips, seed=args.seed
-    ).cache()
+    options = _video_source_options(args)
+    train = data_lib.load_clips(args.data, num_frames, frame_size, channels, split="train", seed=args.seed, **options)
+    validation = None
+    if args.validation_clips:
+        validation = data_lib.load_clips(
+            args.data,
+            num_frames,
+            frame_size,
+            channels,
+            split="validation",
+            num_clips=args.validation_clips,
+            seed=args.seed,
+            **options,
+        )
     # Every family but the interpolator is fed whole clips; the ConvLSTM splits them
     # into context and target in its train_step. (A (context, target) tuple also works
     # with fit, except under MultiWorkerMirroredStrategy: Keras 3.15's first-batch build
@@ -86,11 +131,20 @@ def build_datasets(family, model, args, training):
     if family == "interpolator":
         gap = training.get("gap", 1)
         train = data_lib.interpolation_triplets(train, gap)
-        validation = data_lib.interpolation_triplets(validation, gap)
+        validation = None if validation is None else data_lib.interpolation_triplets(validation, gap)
         # A clip gives several triplets in a row: shuffle them apart, even from an endless source.
         shuffle_buffer = 256
+    _first(train, "training", args)
     train = data_lib.batch_dataset(train, batch_size, shuffle_buffer=shuffle_buffer, seed=args.seed, repeat=finite)
-    validation = data_lib.batch_dataset(validation, min(batch_size, args.validation_clips), drop_remainder=True)
+    if validation is not None:
+        _first(validation, "validation", args)
+        # Held in memory (a few clips): a known length, so Keras knows when validation ends instead of
+        # warning that the input "ran out of data"; few clips (one short video) make a partial batch.
+        elements = list(validation.as_numpy_iterator())
+        validation = tf.data.Dataset.from_tensor_slices(
+            tf.nest.map_structure(lambda *parts: np.stack(parts), *elements)
+        )
+        validation = data_lib.batch_dataset(validation, min(batch_size, len(elements)), drop_remainder=False)
     return train, validation
 
 
@@ -104,10 +158,10 @@ def compile_model(family, model, learning_rate, generator_learning_rate=None):
         model.compile(optimizer=keras.optimizers.Adam(learning_rate))
 
 
-def _prepare_run_directory(out, overwrite):
-    """Returns whether the run resumes: an interrupted run (a `backup/`) resumes unless `overwrite`."""
-    if overwrite and os.path.isdir(out):
-        shutil.rmtree(out)  # A fresh run: no stale backup, logs, samples or exports from the old one.
+def _check_run_directory(out, overwrite):
+    """Whether the run resumes (a `backup/` and no --overwrite); raises over a finished run. Changes nothing."""
+    if overwrite:
+        return False
     finished = os.path.exists(os.path.join(out, "model.keras"))
     resuming = os.path.isdir(os.path.join(out, "backup"))
     if finished and not resuming:
@@ -115,7 +169,16 @@ def _prepare_run_directory(out, overwrite):
             f"{out!r} already holds a finished run (model.keras). Pass --overwrite to train again there, "
             "or --out another directory."
         )
+    return resuming
+
+
+def _prepare_run_directory(out, overwrite):
+    """Returns whether the run resumes: an interrupted run (a `backup/`) resumes unless `overwrite`."""
+    resuming = _check_run_directory(out, overwrite)
+    if overwrite and os.path.isdir(out):
+        shutil.rmtree(out)  # A fresh run: no stale backup, logs, samples or exports from the old one.
     os.makedirs(out, exist_ok=True)
+    atomic_files.remove_leftovers(out)
     return resuming
 
 
@@ -130,7 +193,7 @@ def run(args):
     out = args.out or os.path.join("runs", f"{family}-{args.preset}")
     if not _is_chief():  # Non-chief workers keep their files apart from the chief's.
         out = os.path.join(out, f"worker-{json.loads(os.environ['TF_CONFIG'])['task']['index']}")
-    resuming = _prepare_run_directory(out, args.overwrite)
+    _check_run_directory(out, args.overwrite)  # Before the data is read: a finished run fails fast.
     keras.utils.set_random_seed(args.seed)
     distribute.set_mixed_precision(args.mixed_precision)
     strategy = distribute.get_strategy(args.strategy)
@@ -145,7 +208,9 @@ def run(args):
     with strategy.scope():
         model = cls.from_preset(args.preset, **overrides)
         compile_model(family, model, learning_rate, generator_learning_rate)
+    # The data before the run directory: a source without clips leaves nothing behind.
     train, validation = build_datasets(family, model, args, training)
+    resuming = _prepare_run_directory(out, args.overwrite)
     config = {
         "family": family,
         "preset": args.preset,
@@ -153,6 +218,7 @@ def run(args):
         "model_class": cls.__name__,
         "model_config": model.get_config(),
         "data": args.data,
+        "data_split": describe_split(args),
         "training": {
             "epochs": epochs,
             "steps_per_epoch": steps_per_epoch,
@@ -172,28 +238,28 @@ def run(args):
         },
         "command": sys.argv,
     }
-    with open(os.path.join(out, "config.json"), "w") as file:
-        json.dump(config, file, indent=2, default=str)
+    atomic_files.write_json(os.path.join(out, "config.json"), config)
 
     print(f"tfvidgen train {family} ({args.preset}, {model.count_params():,} parameters) on {args.data}")
     print(f"  {distribute.describe(strategy)}; run directory {out}" + (" (resuming)" if resuming else ""))
-    sample_batch = next(iter(validation))
+    sample_batch = next(iter(validation if validation is not None else train))
     time_limit = tfvidgen_callbacks.TimeLimit(args.time_limit_minutes) if args.time_limit_minutes else None
+    last_good = tfvidgen_callbacks.LastGoodCheckpoint(os.path.join(out, "checkpoints", "last_good.keras"))
+    backup = tfvidgen_callbacks.ResumableBackup(
+        os.path.join(out, "backup"), save_freq=args.backup_every, fallback=last_good.filepath
+    )
     callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(out, "backup"), save_freq=args.backup_every),
-        tfvidgen_callbacks.LastGoodCheckpoint(os.path.join(out, "checkpoints", "last_good.keras")),
-        keras.callbacks.CSVLogger(os.path.join(out, "metrics.csv"), append=True),
+        backup,
+        last_good,
+        tfvidgen_callbacks.MetricsCSV(os.path.join(out, "metrics.csv")),
         tfvidgen_callbacks.VideoSamples(
             os.path.join(out, "samples"), sample_batch, every=args.sample_every, log_dir=os.path.join(out, "logs")
         ),
     ] + ([time_limit] if time_limit else [])
     best = None
-    if BEST_MONITORS[family]:
-        best = keras.callbacks.ModelCheckpoint(
-            os.path.join(out, "checkpoints", "best.keras"),
-            monitor=BEST_MONITORS[family],
-            mode="min",
-            save_best_only=True,
+    if BEST_MONITORS[family] and validation is not None:
+        best = tfvidgen_callbacks.BestCheckpoint(
+            os.path.join(out, "checkpoints", "best.keras"), monitor=BEST_MONITORS[family]
         )
         callbacks.append(best)
     if tfvidgen_callbacks.tensorboard_available():
@@ -208,10 +274,26 @@ def run(args):
         validation_data=validation,
         callbacks=callbacks,
         verbose=args.verbose,
+        shuffle=False,  # The datasets shuffle themselves (a tf.data shuffle buffer).
     )
     seconds = time.monotonic() - start
-    model.save(os.path.join(out, "model.keras"))
+    if backup.interrupted_by:
+        print(
+            f"  stopped by {backup.interrupted_by} after step {_steps(model)}; {out}/backup holds that step: "
+            "rerun the same command to resume"
+        )
+        raise KeyboardInterrupt
+    if last_good.stopped_at is not None:
+        raise FloatingPointError(
+            f"Training stopped at step {_steps(model)}: a non-finite value (NaN or Inf) in the logged metrics "
+            f"(check the inputs of that step for NaN/Inf). {last_good.filepath} keeps the last good epoch; "
+            f"{out}/backup the last resume point."
+        )
+    atomic_files.save_model(model, os.path.join(out, "model.keras"))
+    backup.remove()  # Only now: the final model is safely written.
     summary = {"train_seconds": round(seconds, 1), "optimizer_steps": _steps(model)}
+    if backup.resumed_from:
+        summary["resumed_from"] = backup.resumed_from
     if time_limit and time_limit.stopped:
         summary["stopped_by_time_limit"] = True
     if best is not None and os.path.exists(best.filepath):
@@ -219,8 +301,7 @@ def run(args):
     if not args.no_export and _is_chief():
         path = export.export_for_serving(model, os.path.join(out, "export", family), overwrite=True, version=1)
         summary["export"] = path
-    with open(os.path.join(out, "summary.json"), "w") as file:
-        json.dump(summary, file, indent=2)
+    atomic_files.write_json(os.path.join(out, "summary.json"), summary)
     print(f"  trained {summary['optimizer_steps']} steps in {seconds / 60:.1f} min; model: {out}/model.keras")
     if "export" in summary:
         print(f"  SavedModel: {summary['export']}")

@@ -5,7 +5,13 @@ one clip's span of resized frames is), several files at once through
 `tf.data.Dataset.interleave`. Files that cannot be opened, decode no frames,
 are shorter than one clip, or end before their container says they should are
 reported with a warning naming the file and counted in `VideoClips.report`;
-with `strict=True` they raise instead.
+with `strict=True` they raise instead. When no file can give a clip, the
+constructor raises, naming every file and why.
+
+Splits: a large collection is split by file (a stable hash of the name); one
+video or a handful is split along time, each video's first 80% of frames for
+training, then validation, then test, with one clip's span of frames left out
+between them (`split_by="auto"` picks, `"file"` or `"time"` force one).
 """
 
 import collections
@@ -39,6 +45,9 @@ VIDEO_EXTENSIONS = (
     ".ogv",
 )
 SPLITS = ("train", "validation", "test")
+SPLIT_MODES = ("auto", "file", "time")
+# Below this many files a file-level split is too coarse (one file would be a whole split): split along time.
+MIN_FILES_FOR_FILE_SPLIT = 10
 
 
 def resolve_video_paths(paths):
@@ -84,6 +93,36 @@ def split_of(path, fractions=(0.8, 0.1, 0.1)):
     bucket = (zlib.crc32(os.path.basename(path).encode("utf-8")) % 10_000) / 10_000
     edges = np.cumsum(fractions) / np.sum(fractions)
     return SPLITS[int(np.searchsorted(edges, bucket, side="right"))]
+
+
+def split_mode(files, split_by="auto", fractions=(0.8, 0.1, 0.1)):
+    """`"file"` or `"time"`: how `VideoClips` splits `files` for `split_by` (`"auto"`, `"file"`, `"time"`).
+
+    `"auto"` splits by file when there are at least `MIN_FILES_FOR_FILE_SPLIT`
+    files and every split gets one, else along time.
+    """
+    validation.one_of("split_by", split_by, SPLIT_MODES)
+    if split_by != "auto":
+        return split_by
+    if len(files) < MIN_FILES_FOR_FILE_SPLIT:
+        return "time"
+    used = {split_of(path, fractions) for path in files}
+    return "file" if used == set(SPLITS) else "time"
+
+
+def time_ranges(num_frames, span, fractions=(0.8, 0.1, 0.1)):
+    """`{split: (first, stop)}` frame ranges of one video split along time.
+
+    The train range comes first, then validation, then test, sized by
+    `fractions` of the frames left after two gaps of `span` frames (one
+    clip), which keep the splits' clips from sharing near-identical frames.
+    """
+    usable = max(num_frames - 2 * span, 0)
+    edges = np.round(np.cumsum(fractions) / np.sum(fractions) * usable).astype(int)
+    train = (0, int(edges[0]))
+    valid = (train[1] + span, train[1] + span + int(edges[1] - edges[0]))
+    test = (valid[1] + span, max(num_frames, valid[1] + span))
+    return {"train": train, "validation": valid, "test": test}
 
 
 class DecodeReport:
@@ -135,9 +174,13 @@ class VideoClips:
         resize: `"crop"` (keep the aspect ratio, centre crop), `"pad"` (keep
             the aspect ratio, pad with black) or `"stretch"`.
         max_clips_per_file: stop reading a file after this many clips.
-        split: `None` for every file, or `"train"`, `"validation"`, `"test"`
-            to keep the files whose name hashes into that split (see `split_of`).
+        split: `None` for every file and frame, or `"train"`, `"validation"`,
+            `"test"`.
         split_fractions: the train/validation/test fractions for `split`.
+        split_by: `"auto"` (default: by file for 10 files or more that fill
+            every split, else along time), `"file"` (whole files by a hash of
+            their name, see `split_of`) or `"time"` (each video's frames, see
+            `time_ranges`). `split_mode` is the one used.
         shuffle_files: shuffle the file order (with `seed`) before decoding.
         seed: int seed for `shuffle_files`.
         num_parallel_reads: files decoded at once; defaults to the CPU count.
@@ -167,6 +210,7 @@ class VideoClips:
         seed=0,
         num_parallel_reads=None,
         strict=False,
+        split_by="auto",
     ):
         self.num_frames = validation.positive_int("num_frames", num_frames)
         self.frame_size = validation.frame_size("frame_size", frame_size)
@@ -185,6 +229,9 @@ class VideoClips:
         self.report = DecodeReport()
 
         files = resolve_video_paths(paths)
+        self.split = split
+        self.split_mode = None
+        self.frame_ranges = {}  # path -> (first, stop) source frames, for a split along time.
         if split is not None:
             validation.one_of("split", split, SPLITS)
             if len(split_fractions) != 3 or min(split_fractions) < 0 or sum(split_fractions) <= 0:
@@ -192,16 +239,67 @@ class VideoClips:
                     "`split_fractions` must be three non-negative numbers (train, validation, "
                     f"test). Received: split_fractions={split_fractions!r}"
                 )
-            files = [path for path in files if split_of(path, split_fractions) == split]
-            if not files:
-                raise FileNotFoundError(
-                    f"No video file of {paths!r} falls in split {split!r} with "
-                    f"split_fractions={tuple(split_fractions)}."
-                )
+            self.split_mode = split_mode(files, split_by, split_fractions)
+            if self.split_mode == "file":
+                files = [path for path in files if split_of(path, split_fractions) == split]
+                if not files:
+                    raise FileNotFoundError(
+                        f"No video file of {paths!r} falls in split {split!r} with "
+                        f"split_fractions={tuple(split_fractions)}; pass split_by='time' to split each video "
+                        "along time instead."
+                    )
         self.files = files
-        if self.strict:
-            for path in self.files:
-                self._check_file(path)
+        self._check_usable(split_fractions)
+
+    def _scan(self, path):
+        """`(num_frames, None)` for a decodable file, or `(0, reason)`; grabs frames, decodes none to RGB."""
+        capture = cv2.VideoCapture(path)
+        try:
+            if not capture.isOpened():
+                return 0, "OpenCV cannot open it (corrupt or unsupported format)"
+            if not capture.grab():
+                return 0, "no frame could be decoded"
+            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+            if count <= 0:  # Containers without a frame count (some GIFs, streams): count them.
+                count = 1
+                while capture.grab():
+                    count += 1
+            return count, None
+        finally:
+            capture.release()
+
+    def _check_usable(self, split_fractions):
+        """Raises when no file can give a clip (strict: when any file cannot), naming each file and why.
+
+        With a split along time, also sets each file's frame range.
+        """
+        reasons = {}
+        for path in self.files:
+            count, reason = self._scan(path)
+            if reason is None and count < self.span:
+                reason = f"{count} frames, shorter than one clip ({self.span} frames)"
+            if reason is None and self.split_mode == "time":
+                first, stop = time_ranges(count, self.span, split_fractions)[self.split]
+                self.frame_ranges[path] = (first, stop)
+                if stop - first < self.span:
+                    reason = (
+                        f"its {self.split} part along time, frames {first}-{stop} of {count}, is shorter than one "
+                        f"clip ({self.span} frames)"
+                    )
+            if reason is not None:
+                if self.strict:
+                    raise ValueError(f"Bad video file {path!r}: {reason}.")
+                reasons[path] = reason
+            elif self.split_mode != "time" and not self.strict:
+                return  # One usable file is enough to go on; bad ones are skipped and reported as read.
+        usable = [path for path in self.files if path not in reasons]
+        for path, reason in reasons.items():
+            self.report.skip(path, reason)
+        if not usable:
+            where = "" if self.split is None else f" for split {self.split!r} (split by {self.split_mode})"
+            listing = "; ".join(f"{path}: {reason}" for path, reason in reasons.items())
+            raise ValueError(f"No usable video clip{where}: {listing}.")
+        self.files = usable
 
     def _fail(self, path, reason, truncated=False):
         if self.strict:
@@ -210,20 +308,6 @@ class VideoClips:
             self.report.truncate(path, reason)
         else:
             self.report.skip(path, reason)
-
-    def _check_file(self, path):
-        capture = cv2.VideoCapture(path)
-        try:
-            if not capture.isOpened():
-                self._fail(path, "OpenCV cannot open it (corrupt or unsupported format)")
-            ok, _ = capture.read()
-            if not ok:
-                self._fail(path, "no frame could be decoded")
-            frame_count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-            if 0 < frame_count < self.span:
-                self._fail(path, f"{frame_count} frames, shorter than one clip ({self.span} frames)")
-        finally:
-            capture.release()
 
     def _convert(self, frame):
         if frame.ndim == 2:
@@ -246,10 +330,18 @@ class VideoClips:
             self._fail(path, "OpenCV cannot open it (corrupt or unsupported format)")
             return
         expected = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        first, stop = self.frame_ranges.get(path, (0, None))
         window = collections.deque(maxlen=self.span)
         decoded = emitted = 0
         try:
+            for _ in range(first):  # Frames before this split's range: demuxed, not converted.
+                if not capture.grab():
+                    break
+            if expected > 0:  # The frames this split should decode.
+                expected = (expected if stop is None else min(expected, stop)) - first
             while self.max_clips_per_file is None or emitted < self.max_clips_per_file:
+                if stop is not None and first + decoded >= stop:
+                    break
                 ok, frame = capture.read()
                 if not ok:
                     break

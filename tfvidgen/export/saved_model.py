@@ -89,6 +89,38 @@ def _serving_api_available():
     return True
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # Someone else's live process.
+        return True
+    return True
+
+
+def remove_stale_temporaries(base_dir):
+    """Deletes `.tmp-*` directories that killed exports left in `base_dir`; returns their names.
+
+    A temporary whose writer (the pid in its name) still runs is left alone;
+    one without a pid (older tfvidgen) or whose writer is gone is removed.
+    """
+    removed = []
+    for name in tf.io.gfile.listdir(base_dir):
+        name = name.rstrip("/")
+        if not name.startswith(".tmp-"):
+            continue
+        parts = name.split("-")
+        pid = int(parts[2]) if len(parts) >= 4 and parts[2].isdigit() else None
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            continue
+        if pid == os.getpid():
+            continue  # This process's own export in progress (another thread).
+        tf.io.gfile.rmtree(os.path.join(base_dir, name))
+        removed.append(name)
+    return removed
+
+
 def export_for_serving(model, base_dir, version=None, overwrite=False, uint8=False, warmup=True, model_name=None):
     """Exports `model` to `base_dir/<version>/` for TF Serving, atomically.
 
@@ -127,8 +159,10 @@ def export_for_serving(model, base_dir, version=None, overwrite=False, uint8=Fal
     endpoints = model_endpoints(model, uint8=uint8)
 
     tf.io.gfile.makedirs(base_dir)
-    # Not an integer, so TF Serving ignores it while it is being written.
-    temporary = os.path.join(base_dir, f".tmp-{version}-{uuid.uuid4().hex}")
+    remove_stale_temporaries(base_dir)
+    # Not an integer, so TF Serving ignores it while it is being written; the pid tells a later
+    # export whether its writer is still alive.
+    temporary = os.path.join(base_dir, f".tmp-{version}-{os.getpid()}-{uuid.uuid4().hex}")
     try:
         build_archive(model, endpoints).write_out(temporary, verbose=False)
         tf.io.gfile.makedirs(os.path.join(temporary, "assets.extra"))
