@@ -1,8 +1,12 @@
-"""What every tfvidgen model shares: presets and a compile that survives saving."""
+"""What every tfvidgen model shares: presets, a compile that survives saving, inputs checked at the door."""
 
 import copy
 
 import keras
+import numpy as np
+
+# Frames a little outside [0, 1] (resampling overshoot) pass; 0-255 frames do not.
+RANGE_TOLERANCE = 1e-3
 
 
 class VideoModel:
@@ -15,7 +19,10 @@ class VideoModel:
     - `export_endpoints()`, overridden per family, which `tfvidgen.export`
       turns into SavedModel signatures;
     - `previews(batch, seed)`, overridden per family: named batches of clips
-      that show what the model does (for `tfvidgen.callbacks.VideoSamples`).
+      that show what the model does (for `tfvidgen.callbacks.VideoSamples`);
+    - `fit` and `evaluate` that check the first batch before Keras runs:
+      its shapes against `input_shapes(x, y)` (per family), its values in
+      [0, 1] and finite, each failure a `ValueError` naming what was expected.
     """
 
     presets = {}
@@ -49,3 +56,78 @@ class VideoModel:
     def previews(self, batch, seed=0):
         """`{name: (n, frames, height, width, channels)}` clips showing the model at work."""
         raise NotImplementedError(f"{type(self).__name__} does not define previews.")
+
+    # === Inputs checked at the door ===
+
+    def input_shapes(self, x, y):
+        """`[(name, array, expected shape)]` for a batch; `None` in a shape matches any size.
+
+        Overridden per family; the default checks nothing.
+        """
+        return []
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._check_first_batch(x, y, "fit")
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._check_first_batch(x, y, "evaluate")
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def _check_first_batch(self, x, y, method):
+        batch = _first_batch(x, y)
+        if batch is None:
+            return
+        batch_x, batch_y, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        for name, array, expected in self.input_shapes(batch_x, batch_y):
+            shape = tuple(np.shape(array))
+            matches = len(shape) == len(expected) and all(
+                want is None or have == want for have, want in zip(shape, expected)
+            )
+            if not matches:
+                described = (
+                    "("
+                    + ", ".join("batch" if i == 0 else ("any" if w is None else str(w)) for i, w in enumerate(expected))
+                    + ")"
+                )
+                raise ValueError(
+                    f"`{method}` on {type(self).__name__}: {name} must have shape {described}. "
+                    f"The first batch has shape {shape}."
+                )
+        for name, array, _ in self.input_shapes(batch_x, batch_y):
+            _check_values(name, np.asarray(array), method, type(self).__name__)
+
+
+def _first_batch(x, y):
+    """The first batch of what `fit` was given (a tf.data.Dataset, a PyDataset, arrays), or None."""
+    try:
+        import tensorflow as tf
+    except ImportError:  # Other backends without TensorFlow: arrays and PyDatasets only.
+        tf = None
+    if tf is not None and isinstance(x, tf.data.Dataset):
+        if x.element_spec is None:
+            return None
+        for element in x.take(1):
+            return tf.nest.map_structure(lambda tensor: tensor.numpy(), element)
+        raise ValueError("The dataset given to `fit`/`evaluate` is empty: it yields no batch.")
+    if isinstance(x, keras.utils.PyDataset):
+        return x[0] if len(x) else None
+    if isinstance(x, np.ndarray) or (tf is not None and isinstance(x, tf.Tensor)):
+        return (x[:32],) if y is None else (x[:32], np.asarray(y)[:32])
+    return None
+
+
+def _check_values(name, array, method, model_name):
+    if not np.issubdtype(array.dtype, np.floating) and not np.issubdtype(array.dtype, np.integer):
+        return
+    if not np.isfinite(array).all():
+        raise ValueError(
+            f"`{method}` on {model_name}: {name} holds NaN or Inf in the first batch; frames must be finite, in [0, 1]."
+        )
+    low, high = float(array.min()), float(array.max())
+    if low < -RANGE_TOLERANCE or high > 1.0 + RANGE_TOLERANCE:
+        fix = " Divide 0-255 frames by 255." if high > 1.5 else ""
+        raise ValueError(
+            f"`{method}` on {model_name}: {name} must hold frames in [0, 1]; the first batch has values in "
+            f"[{low:g}, {high:g}].{fix}"
+        )

@@ -331,6 +331,19 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
             "prediction": tf.concat([context, future], axis=1),
         }
 
+    def input_shapes(self, x, y):
+        """Whole clips (split at `context_frames`) or `(context, target)` pairs, as `fit` takes them."""
+        frames = (None, None) + self.frame_shape
+        if y is not None:
+            return [("the context", x, frames), ("the target", y, frames)]
+        if np.ndim(x) == 5 and np.shape(x)[1] <= self.context_frames:
+            raise ValueError(
+                f"Whole clips given to `fit` need more than context_frames={self.context_frames} frames (the "
+                f"context, then the target); the first batch has {np.shape(x)[1]}. Pass longer clips, or "
+                "(context, target) pairs."
+            )
+        return [("the clips", x, frames)]
+
     # === Training ===
 
     def _context_and_target(self, x, y):

@@ -173,6 +173,10 @@ class VideoDCGAN(VideoModel, keras.Model):
     def metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker, self.real_score_tracker, self.fake_score_tracker]
 
+    def input_shapes(self, x, y):
+        """Batches of clips `(batch,) + clip_shape`, as `fit` takes them."""
+        return [("the clips", x, (None,) + tuple(self.clip_shape))]
+
     # === Training ===
 
     def _latents(self, batch_size):

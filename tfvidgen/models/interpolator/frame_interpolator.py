@@ -194,6 +194,11 @@ class FrameInterpolator(VideoModel, keras.Model):
             metrics = [video_metrics.PSNR()]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def input_shapes(self, x, y):
+        """`(neighbours, middle)` batches, as `tfvidgen.data.interpolation_triplets` gives them."""
+        shapes = [("the neighbours", x, (None, 2) + self.frame_shape)]
+        return shapes if y is None else shapes + [("the middle frames", y, (None,) + self.frame_shape)]
+
     # === Inference ===
 
     def _check_frames(self, frames, name):

@@ -141,6 +141,10 @@ class VideoVAE(VideoModel, keras.Model):
         z_mean, _ = self.encoder(clips, training=training)
         return self.decoder(z_mean, training=training)
 
+    def input_shapes(self, x, y):
+        """Batches of clips `(batch,) + clip_shape`, as `fit` takes them."""
+        return [("the clips", x, (None,) + tuple(self.clip_shape))]
+
     # === Training ===
 
     def _terms(self, clips, training):
