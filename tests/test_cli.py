@@ -276,3 +276,15 @@ def test_train_on_one_video_or_four_splits_along_time_and_exports(tmp_path):
             assert np.isfinite(float(values["val_loss"]))
         else:  # Validation really off: no validation pass, no best checkpoint.
             assert values["val_loss"] == "NA" and not (run / "checkpoints" / "best.keras").exists()
+
+
+def test_the_cli_hides_tensorflow_start_up_logs_unless_debugging(tmp_path):
+    arguments = [sys.executable, "-m", "tfvidgen.cli.main", "serving", "config", "--model", "vae=/models/vae"]
+    environment = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    quiet = subprocess.run(arguments, capture_output=True, text=True, timeout=300, env=environment)
+    assert quiet.returncode == 0 and 'base_path: "/models/vae"' in quiet.stdout
+    assert quiet.stderr == ""  # Was ~7 lines: absl, oneDNN, CPU features, CUDA probing.
+    debug = subprocess.run(
+        arguments, capture_output=True, text=True, timeout=300, env=dict(environment, TFVIDGEN_DEBUG="1")
+    )
+    assert debug.returncode == 0 and ("oneDNN" in debug.stderr or "absl" in debug.stderr)

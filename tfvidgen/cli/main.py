@@ -194,9 +194,41 @@ def build_parser():
     return parser
 
 
+def _quietly_import_tensorflow():
+    """Imports TensorFlow with its C++ start-up logs held back (replayed if the import fails).
+
+    TensorFlow prints ~7 lines at import and device discovery (oneDNN, CPU
+    features, CUDA probing on machines without a GPU) even with
+    TF_CPP_MIN_LOG_LEVEL=3; a real error would drown in them. TFVIDGEN_DEBUG=1
+    shows them.
+    """
+    if os.environ.get("TFVIDGEN_DEBUG") or "tensorflow" in sys.modules:
+        return
+    import tempfile
+
+    with tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # CUDA probing logs at device discovery, not at import.
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # FFmpeg's own messages ("moov atom not found") for files tfvidgen reports itself, in one line each.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     # TensorFlow leaves oneDNN off on CPUs without AVX-512 (AMD EPYC, for one);
     # without it GAN/VAE training ran 19-21x and ConvLSTM training 2.2x slower
     # (docs/benchmarks.md). Must be set before TensorFlow is imported.
@@ -206,6 +238,8 @@ def main(argv=None):
 
         keras.config.disable_traceback_filtering()
     try:
+        if args.command != "postprocess":
+            _quietly_import_tensorflow()
         if args.command == "train":
             from tfvidgen.cli import train
 

@@ -293,9 +293,10 @@ class VideoClips:
             elif self.split_mode != "time" and not self.strict:
                 return  # One usable file is enough to go on; bad ones are skipped and reported as read.
         usable = [path for path in self.files if path not in reasons]
-        for path, reason in reasons.items():
-            self.report.skip(path, reason)
-        if not usable:
+        if usable:
+            for path, reason in reasons.items():
+                self.report.skip(path, reason)
+        else:
             where = "" if self.split is None else f" for split {self.split!r} (split by {self.split_mode})"
             listing = "; ".join(f"{path}: {reason}" for path, reason in reasons.items())
             raise ValueError(f"No usable video clip{where}: {listing}.")
