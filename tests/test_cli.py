@@ -157,6 +157,7 @@ def test_export_and_serving_check(runs, tmp_path):
     [
         (["train", "--preset", "huge", "--out", "{tmp}/x"], "Unknown convlstm preset 'huge'"),
         (["generate", "--model", "{tmp}/missing.keras"], "No model at"),
+        (["export", "--model", "{tmp}/torn.keras", "--out", "{tmp}/e"], "exists but is not a valid .keras file"),
         (["predict", "--model", "{runs}/dcgan", "--video", "{tmp}/v.mp4"], "needs a convlstm model; this one is dcgan"),
         (["train", "--set", "filters", "--out", "{tmp}/y"], "`--set` takes key=value pairs"),
         (
@@ -167,6 +168,7 @@ def test_export_and_serving_check(runs, tmp_path):
 )
 def test_errors_are_one_clear_line(runs, tmp_path, arguments, message):
     arguments = [argument.format(tmp=tmp_path, runs=runs) for argument in arguments]
+    (tmp_path / "torn.keras").write_bytes((runs / "vae" / "model.keras").read_bytes()[:5000])  # A torn write.
     completed = tfvidgen(*arguments, check=False)
     assert completed.returncode == 1
     last = completed.stderr.strip().splitlines()[-1]

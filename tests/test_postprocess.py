@@ -344,3 +344,28 @@ def test_postprocess_command_runs_without_tensorflow(tmp_path, footage):
     assert failed.returncode == 1
     assert failed.stderr.strip() == "tfvidgen: error: `interpolate` must be an integer >= 1. Received: interpolate=0"
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_a_learned_interpolator_plugs_in_at_dyadic_times():
+    class Averaging:  # Stands in for a FrameInterpolator: the middle is the mean.
+        frame_shape = (8, 8, 1)
+
+        def __init__(self):
+            self.calls = 0
+
+        def interpolate(self, frame_a, frame_b):
+            self.calls += 1
+            return (np.asarray(frame_a) + np.asarray(frame_b)) / 2
+
+    model = Averaging()
+    learned = postprocess.ModelInterpolator(model)
+    clip = np.random.default_rng(0).random((3, 8, 8, 1)).astype(np.float32)
+    smooth = postprocess.interpolate(clip, 4, interpolator=learned)
+    np.testing.assert_allclose(smooth, postprocess.interpolate(clip, 4, method="blend"), atol=1e-6)
+    assert model.calls == 2 * 3  # Per pair: the middle, then the middles of the two halves.
+    rgb = np.repeat(clip, 3, axis=-1)  # RGB frames go through the grey model and come back RGB.
+    assert postprocess.interpolate(rgb, 2, interpolator=learned).shape == (5, 8, 8, 3)
+    with pytest.raises(ValueError, match="dyadic times"):
+        postprocess.retime(clip, 8, 12, interpolator=learned)
+    with pytest.raises(ValueError, match="takes 8x8 frames; these are 16x8"):
+        postprocess.interpolate(np.zeros((2, 8, 16, 1), np.float32), 2, interpolator=learned)

@@ -170,6 +170,9 @@ def _raw_post(server, body, headers=None, path="/v1/models/vae:predict", timeout
         (b'{"instances": [{"clips": 1}, 2]}', 400, "Every instance must be an object"),
         (b'{"inputs": {"clips": [[1, 2], [3]]}}', 400, ""),
         (b'{"signature_name": ["x"], "inputs": {}}', 400, "not found in signature def"),
+        # 2.5 was truncated to 2 and 2**40 wrapped to 0 on the way to an int32 input.
+        (b'{"signature_name": "sample", "inputs": {"num_samples": 2.5, "seed": 0}}', 400, "must hold integers"),
+        (b'{"signature_name": "sample", "inputs": {"num_samples": 1099511627776, "seed": 0}}', 400, "within"),
     ],
 )
 def test_the_dev_server_answers_every_bad_body_with_json(served, body, status, message):

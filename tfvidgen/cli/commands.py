@@ -11,6 +11,7 @@ from tfvidgen import metrics
 from tfvidgen import plotting
 from tfvidgen import postprocess
 from tfvidgen import video_io
+from tfvidgen.cli import postprocess as postprocess_cli
 from tfvidgen.cli.loading import family_of
 from tfvidgen.cli.loading import load_any
 from tfvidgen.data import transforms
@@ -23,18 +24,24 @@ def _require(model, families, command):
     return family
 
 
-def _postprocessed(clip, args):
+def _postprocessed(clip, args, interpolate=None, scale=None):
     """`(clip, fps)` after the --interpolate/--scale options (model clips play at 8 fps)."""
     clip, fps = postprocess.process_clip(
         clip,
-        interpolate=args.interpolate,
-        scale=args.scale,
+        interpolate=args.interpolate if interpolate is None else interpolate,
+        scale=args.scale if scale is None else scale,
         method=args.method,
         upscale_method=args.upscale_method,
         sharpen=args.sharpen,
         source_fps=video_io.DEFAULT_FPS,
+        interpolator=args.learned_interpolator,
     )
     return clip, args.fps or fps
+
+
+def _with_interpolator(args):
+    args.learned_interpolator = postprocess_cli.learned_interpolator(args)
+    return args
 
 
 def _write_clips(path, clips, args):
@@ -49,7 +56,7 @@ def generate(args):
     model = load_any(args.model)
     family = _require(model, ("dcgan", "vae"), "generate")
     clips = model.generate(args.num, seed=args.seed) if family == "dcgan" else model.sample(args.num, seed=args.seed)
-    path = _write_clips(args.out, clips, args)
+    path = _write_clips(args.out, clips, _with_interpolator(args))
     print(f"wrote {args.num} clips of {tuple(clips.shape[1:])} to {path}")
 
 
@@ -86,7 +93,13 @@ def predict(args):
             [truth, np.zeros((context_frames + args.horizon - len(truth),) + frame_shape, np.float32)]
         )
     out = args.out or os.path.splitext(args.video)[0] + "_prediction.mp4"
-    clip, fps = _postprocessed(video_io.side_by_side(truth, np.concatenate([context, future])), args)
+    # New frames for each side at the model's frame size (a learned interpolator takes no other), then the
+    # two sides joined and upscaled together.
+    args = _with_interpolator(args)
+    truth, _ = _postprocessed(truth, args, scale=1)
+    continued, _ = _postprocessed(np.concatenate([context, future]), args, scale=1)
+    clip, fps = _postprocessed(video_io.side_by_side(truth, continued), args, interpolate=1)
+    fps = args.fps or video_io.DEFAULT_FPS * args.interpolate
     postprocess.write_clip(out, clip, fps=fps)
     print(f"wrote {out}: input (left) and {context_frames} context + {args.horizon} predicted frames (right)")
 

@@ -1,6 +1,7 @@
 """Loading whatever the user points the CLI at: a .keras file, a run directory, an export."""
 
 import os
+import zipfile
 
 import keras
 import tensorflow as tf
@@ -25,6 +26,16 @@ def _is_saved_model(path):
     return tf.io.gfile.isdir(path) and any(name.rstrip("/").isdigit() for name in tf.io.gfile.listdir(path))
 
 
+def _load_keras(path):
+    # Keras answers "File not found" for a file that exists but is not a whole zip (a truncated write).
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path!r} exists but is not a valid .keras file: a truncated or corrupt zip of "
+            f"{os.path.getsize(path):,} bytes. Retrain, or use a checkpoint of the run (checkpoints/*.keras)."
+        )
+    return keras.models.load_model(path)
+
+
 def load_any(path):
     """Loads a `.keras` file, a run directory (its `model.keras`) or a SavedModel export.
 
@@ -40,10 +51,10 @@ def load_any(path):
     if os.path.isfile(path):
         if not path.endswith(".keras"):
             raise ValueError(f"{path!r} is not a .keras file.")
-        return keras.models.load_model(path)
+        return _load_keras(path)
     run_model = os.path.join(path, "model.keras")
     if os.path.exists(run_model):
-        return keras.models.load_model(run_model)
+        return _load_keras(run_model)
     if _is_saved_model(path):
         return ExportedModel(path)
     raise FileNotFoundError(

@@ -238,7 +238,7 @@ def main(argv=None):
 
         keras.config.disable_traceback_filtering()
     try:
-        if args.command != "postprocess":
+        if args.command != "postprocess" or args.interpolator:
             _quietly_import_tensorflow()
         if args.command == "train":
             from tfvidgen.cli import train

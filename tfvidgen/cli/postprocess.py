@@ -24,6 +24,29 @@ def add_arguments(parser):
     parser.add_argument("--upscale-method", default="lanczos", choices=tuple(postprocess.UPSCALE_METHODS))
     parser.add_argument("--sharpen", type=float, default=0.0, help="edge-aware sharpening after upscaling (0-2)")
     parser.add_argument("--fps", type=float, help="output frame rate (default: keeps the duration)")
+    parser.add_argument(
+        "--interpolator",
+        metavar="MODEL",
+        help="make the new frames with a trained FrameInterpolator (.keras, run directory or SavedModel) "
+        "instead of optical flow; factors 2, 4, 8 (needs TensorFlow)",
+    )
+
+
+def learned_interpolator(args):
+    """The `--interpolator` model wrapped for `tfvidgen.postprocess`, or None."""
+    if not getattr(args, "interpolator", None):
+        return None
+    from tfvidgen.cli.loading import family_of
+    from tfvidgen.cli.loading import load_any
+
+    model = load_any(args.interpolator)
+    if family_of(model) != "interpolator":
+        raise ValueError(
+            f"--interpolator needs a FrameInterpolator; {args.interpolator!r} is a {family_of(model)} model."
+        )
+    if args.method != "flow":
+        raise ValueError(f"--interpolator makes the new frames itself; drop --method {args.method}.")
+    return postprocess.ModelInterpolator(model)
 
 
 def run(args):
@@ -40,6 +63,7 @@ def run(args):
         upscale_method=args.upscale_method,
         sharpen=args.sharpen,
         sample=args.sample,
+        interpolator=learned_interpolator(args),
     )
     height, width = result["output_size"]
     print(

@@ -27,6 +27,7 @@ from tfvidgen.postprocess.interpolation import interpolate
 from tfvidgen.postprocess.interpolation import iter_interpolated
 from tfvidgen.postprocess.interpolation import iter_resampled
 from tfvidgen.postprocess.interpolation import retime
+from tfvidgen.postprocess.model_interpolator import ModelInterpolator
 from tfvidgen.postprocess.pipeline import process_clip
 from tfvidgen.postprocess.pipeline import process_video
 from tfvidgen.postprocess.quality import psnr

@@ -95,7 +95,25 @@ def _inputs_from(body, specs):
     missing = sorted(set(specs) - set(values))
     if missing:
         raise ValueError(f"Missing inputs {missing}; the signature takes {sorted(specs)}.")
-    return {name: tf.constant(np.asarray(values[name]), dtype=specs[name].dtype) for name in specs}
+    return {name: _tensor(name, values[name], specs[name].dtype) for name in specs}
+
+
+def _tensor(name, value, dtype):
+    """`value` as a tensor of `dtype`; integers are never truncated (2.5) or wrapped (2**40) on the way."""
+    array = np.asarray(value)
+    if dtype.is_integer:
+        if array.dtype.kind == "f" and not (np.isfinite(array).all() and (array == np.round(array)).all()):
+            raise ValueError(
+                f"Input '{name}' must hold integers ({dtype.name}); received {array.ravel()[:4].tolist()}."
+            )
+        if array.dtype.kind not in "iuf" and array.size:
+            raise ValueError(f"Input '{name}' must hold integers ({dtype.name}); received {array.dtype} values.")
+        if array.size and (array.min() < dtype.min or array.max() > dtype.max):
+            raise ValueError(
+                f"Input '{name}' must be within [{dtype.min}, {dtype.max}] ({dtype.name}); received values in "
+                f"[{array.min()}, {array.max()}]."
+            )
+    return tf.constant(array, dtype=dtype)
 
 
 def _json_ready(value):

@@ -3,6 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
+from tfvidgen import validation
 from tfvidgen.export import saved_model as saved_model_lib
 
 FAMILY_OF_CLASS = {
@@ -64,6 +65,7 @@ class ExportedModel:
         return self.config["context_frames"]
 
     def predict_future(self, context, horizon):
+        horizon = validation.non_negative_int("horizon", horizon, maximum=validation.MAX_FRAMES)
         outputs = self._call(
             "rollout",
             context=tf.convert_to_tensor(context, tf.float32),
@@ -72,6 +74,7 @@ class ExportedModel:
         return outputs["future_frames"]
 
     def generate(self, num_samples, seed=0):
+        num_samples = validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
         return self._call("sample", num_samples=tf.constant(num_samples, tf.int32), seed=tf.constant(seed, tf.int32))[
             "clips"
         ]
