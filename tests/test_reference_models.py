@@ -24,7 +24,7 @@ def _held_out(shape, count):
     return np.stack(list(clips.as_numpy_iterator()))
 
 
-@pytest.mark.parametrize("name", ["convlstm_cpu_small", "dcgan_cpu_small", "vae_cpu_small"])
+@pytest.mark.parametrize("name", ["convlstm_cpu_small", "dcgan_cpu_small", "interpolator_cpu_small", "vae_cpu_small"])
 def test_reference_model_passes_the_c_api_check(name):
     results = export.check_servable(os.path.join(SAVED, name))
     assert results and all(result["max_abs_diff"] <= 1e-4 for result in results.values())
@@ -41,6 +41,18 @@ def test_reference_convlstm_beats_both_baselines():
     assert results["num_clips"] == 32
     best_baseline = min(results["copy_last_frame"]["mse"], results["all_black"]["mse"])
     assert results["model"]["mse"] < 0.85 * best_baseline, metrics.format_table(results)
+
+
+def test_reference_interpolator_beats_blending_and_matches_flow():
+    model = ExportedModel(os.path.join(SAVED, "interpolator_cpu_small"))
+    assert model.family == "interpolator" and model.frame_shape == (64, 64, 1)
+    clips = data.moving_mnist(num_clips=64, num_frames=3, frame_size=64, split="test", seed=123)
+    results = metrics.evaluate_interpolation(model.interpolate, data.interpolation_triplets(clips).batch(16))
+    assert results["num_triplets"] == 64
+    # Measured on 256 test triplets: 22.45 dB, optical flow 21.85, linear blending 16.23.
+    assert results["model"]["psnr"] > 21.5, metrics.format_table(results)
+    assert results["model"]["psnr"] > results["linear_blend"]["psnr"] + 5.0, metrics.format_table(results)
+    assert results["model"]["ssim"] > results["optical_flow"]["ssim"], metrics.format_table(results)
 
 
 def test_reference_generators_beat_the_mean_clip_baseline():
@@ -63,6 +75,8 @@ def test_cli_uses_the_reference_models_without_training(tmp_path):
     for arguments in (
         ["generate", "--model", os.path.join(SAVED, "vae_cpu_small"), "--num", 4, "--out", tmp_path / "vae.gif"],
         ["generate", "--model", os.path.join(SAVED, "dcgan_cpu_small"), "--num", 4, "--out", tmp_path / "gan.png"],
+        ["generate", "--model", os.path.join(SAVED, "vae_cpu_small"), "--num", 2, "--interpolate", 2]
+        + ["--interpolator", os.path.join(SAVED, "interpolator_cpu_small"), "--out", tmp_path / "smooth.mp4"],
         ["predict", "--model", os.path.join(SAVED, "convlstm_cpu_small"), "--video", video, "--horizon", 5],
     ):
         completed = subprocess.run(
@@ -75,3 +89,7 @@ def test_cli_uses_the_reference_models_without_training(tmp_path):
         assert completed.returncode == 0, completed.stderr[-2000:]
     assert (tmp_path / "vae.gif").stat().st_size > 0 and (tmp_path / "gan.png").stat().st_size > 0
     assert (tmp_path / "walk_prediction.mp4").stat().st_size > 0
+    from tfvidgen import postprocess
+
+    smooth, fps = postprocess.read_clip(tmp_path / "smooth.mp4")
+    assert smooth.shape[0] == (16 - 1) * 2 + 1 and fps == 16  # 16 frames of the VAE, doubled by the learned model.
