@@ -125,6 +125,7 @@ def test_frechet_report_and_mean_clip_baseline():
     assert report["frechet_distance"] == pytest.approx(0.0, abs=1e-6)
     assert report["frechet_distance_mean_clip_noise"] > 0.1
     assert report["diversity"] == pytest.approx(report["diversity_real"])
+    assert report["flicker"] == pytest.approx(report["flicker_real"])  # The same clips, reordered.
 
 
 def test_pixel_bernoulli_baseline():
@@ -135,3 +136,16 @@ def test_pixel_bernoulli_baseline():
     np.testing.assert_allclose(baseline.probabilities.ravel(), [1 - 1e-4, 0.5])
     expected_bits = (-math.log(1 - 1e-4) + math.log(2)) / (2 * math.log(2))
     assert baseline.bits_per_dim(clips) == pytest.approx(expected_bits)
+
+
+def test_brightness_flicker_measures_frame_to_frame_brightness_changes():
+    from tfvidgen.metrics.generative import brightness_flicker
+
+    steady = np.zeros((2, 4, 8, 8, 1), np.float32)
+    steady[:, :, 2:4, 2:4] = 1.0  # A square of constant size: no flicker.
+    assert brightness_flicker(steady) == 0.0
+    flickering = steady.copy()
+    flickering[:, 1::2] *= 0.5  # Every other frame at half brightness: a 4/64 * 0.5 jump each frame.
+    assert brightness_flicker(flickering) == pytest.approx(4 / 64 * 0.5)
+    with pytest.raises(ValueError, match="frames >= 2"):
+        brightness_flicker(steady[:, :1])

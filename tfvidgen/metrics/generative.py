@@ -33,6 +33,26 @@ def generate_clips(model, family, count, batch_size, seed):
     return np.concatenate(batches)
 
 
+def brightness_flicker(clips):
+    """Mean absolute frame-to-frame change of a clip's mean brightness, averaged over clips.
+
+    Real Moving MNIST changes little (digits move, their pixel count stays);
+    a generator that flickers changes its overall brightness from frame to
+    frame. Compare samples with real clips: `flicker / flicker_real`.
+
+    Args:
+        clips: `(clips, frames, height, width, channels)` in [0, 1].
+
+    Returns:
+        A float, in brightness units per frame (0-1 scale).
+    """
+    clips = np.asarray(clips, np.float32)
+    if clips.ndim != 5 or clips.shape[1] < 2:
+        raise ValueError(f"`clips` must be (clips, frames >= 2, height, width, channels). Received {clips.shape}")
+    brightness = clips.mean(axis=(2, 3, 4))
+    return float(np.abs(np.diff(brightness, axis=1)).mean())
+
+
 def frechet_report(real, generated, features, seed=0):
     """Fréchet distances of generated clips and of the mean-clip baseline to `real`, plus diversity."""
     real_features = features(real)
@@ -45,6 +65,8 @@ def frechet_report(real, generated, features, seed=0):
         "frechet_distance_mean_clip_noise": GaussianStatistics().update(baseline_features).distance_to(real_statistics),
         "diversity": mean_pairwise_distance(generated_features),
         "diversity_real": mean_pairwise_distance(real_features),
+        "flicker": brightness_flicker(generated),
+        "flicker_real": brightness_flicker(real),
     }
 
 
@@ -93,6 +115,11 @@ def format_report(results):
         f"diversity (mean pairwise feature distance): samples {results['diversity']:.3f}, "
         f"real {results['diversity_real']:.3f}",
     ]
+    if "flicker" in results:
+        lines.append(
+            f"flicker (mean |change of a clip's mean brightness| per frame): samples {results['flicker']:.5f}, "
+            f"real {results['flicker_real']:.5f} ({results['flicker'] / max(results['flicker_real'], 1e-12):.2f}x)"
+        )
     if "reconstruction_psnr" in results:
         lines.append(
             f"reconstruction PSNR {results['reconstruction_psnr']:.2f} dB, SSIM {results['reconstruction_ssim']:.4f}"
