@@ -93,3 +93,47 @@ def test_cli_uses_the_reference_models_without_training(tmp_path):
 
     smooth, fps = postprocess.read_clip(tmp_path / "smooth.mp4")
     assert smooth.shape[0] == (16 - 1) * 2 + 1 and fps == 16  # 16 frames of the VAE, doubled by the learned model.
+
+
+@pytest.mark.parametrize(
+    "cls, name",
+    [
+        ("ConvLSTMPredictor", "convlstm"),
+        ("VideoDCGAN", "dcgan"),
+        ("VideoVAE", "vae"),
+        ("FrameInterpolator", "interpolator"),
+    ],
+)
+def test_references_load_as_keras_presets_ready_to_fine_tune(cls, name):
+    import keras
+
+    from tfvidgen import models
+
+    family = getattr(models, cls)
+    by_path = family.from_preset(os.path.join(SAVED, f"{name}_cpu_small"))
+    by_name = family.from_preset("moving_mnist")
+    exported = ExportedModel(os.path.join(SAVED, f"{name}_cpu_small"))
+    rng = np.random.default_rng(1)
+    if name == "convlstm":
+        context = rng.random((2, 10, 64, 64, 1)).astype("float32")
+        outputs = [model.predict_future(context, 3) for model in (by_path, by_name, exported)]
+        batch = rng.random((2, 12, 64, 64, 1)).astype("float32")
+    elif name == "vae":
+        clips = rng.random((2, 16, 64, 64, 1)).astype("float32")
+        outputs = [model.reconstruct(clips) for model in (by_path, by_name, exported)]
+        batch = clips
+    elif name == "dcgan":
+        outputs = [model.generate(2, seed=4) for model in (by_path, by_name, exported)]
+        batch = rng.random((2, 16, 64, 64, 1)).astype("float32")
+    else:
+        frames = rng.random((2, 64, 64, 1)).astype("float32")
+        outputs = [model.interpolate(frames, frames[::-1]) for model in (by_path, by_name, exported)]
+        batch = (rng.random((2, 2, 64, 64, 1)).astype("float32"), frames)
+    for output in outputs[1:]:  # The trained weights, not fresh ones.
+        np.testing.assert_allclose(np.asarray(outputs[0]), np.asarray(output), atol=1e-5)
+    keras.utils.set_random_seed(0)
+    by_path.compile()
+    history = by_path.fit(*((batch,) if not isinstance(batch, tuple) else batch), epochs=1, batch_size=2, verbose=0)
+    assert all(np.isfinite(values[-1]) for values in history.history.values())  # Fine-tunes from the preset.
+    with pytest.raises(ValueError, match="holds a .* preset, not a"):
+        family.from_preset(os.path.join(SAVED, "interpolator_cpu_small" if name != "interpolator" else "vae_cpu_small"))

@@ -1,9 +1,18 @@
 """What every tfvidgen model shares: presets, a compile that survives saving, inputs checked at the door."""
 
 import copy
+import json
+import os
 
 import keras
 import numpy as np
+
+PRESET_CONFIG_FILE = "config.json"
+PRESET_WEIGHTS_FILE = "model.weights.h5"
+# The repository's saved_models/ (the pretrained presets live there, beside the package in a checkout).
+SAVED_MODELS = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "saved_models"
+)
 
 # Frames a little outside [0, 1] (resampling overshoot) pass; 0-255 frames do not.
 RANGE_TOLERANCE = 1e-3
@@ -13,7 +22,10 @@ class VideoModel:
     """Mixin for the tfvidgen model families (put it before `keras.Model`).
 
     Gives each family the same entry points:
-    - `presets` (a dict of plain dicts) and `from_preset(name, **overrides)`;
+    - `presets` (a dict of plain dicts) and `from_preset(name, **overrides)`,
+      which also loads pretrained presets, keras-hub style: a directory with
+      `config.json` and `model.weights.h5` (`save_to_preset`), or a short
+      name in `pretrained` (e.g. `"moving_mnist"`: `saved_models/<family>_cpu_small`);
     - `compile_from_config`, so a `.keras` file restores a custom `compile()`
       with its optimizers' state (Keras skips custom compiles otherwise);
     - `export_endpoints()`, overridden per family, which `tfvidgen.export`
@@ -26,19 +38,59 @@ class VideoModel:
     """
 
     presets = {}
+    pretrained = {}  # short name -> directory name in saved_models/
 
     @classmethod
     def from_preset(cls, name, **overrides):
         """Builds the preset `name` with constructor `overrides`.
 
+        Args:
+            name: an architecture preset (`cls.presets`, random weights), a
+                pretrained short name (`cls.pretrained`), or a preset
+                directory (`config.json` + `model.weights.h5`, e.g.
+                `"saved_models/convlstm_cpu_small"`), loaded with its weights.
+            **overrides: constructor arguments to change. With pretrained
+                weights only those that keep every weight's shape (e.g. a
+                `seed`, `teacher_forcing`, `beta`).
+
         Raises:
             ValueError: naming the unknown preset and the available ones.
         """
-        if name not in cls.presets:
-            raise ValueError(f"Unknown {cls.__name__} preset `name={name!r}`; expected one of {sorted(cls.presets)}.")
-        config = copy.deepcopy(cls.presets[name]["config"])
+        if isinstance(name, str) and name in cls.presets:
+            config = copy.deepcopy(cls.presets[name]["config"])
+            config.update(overrides)
+            return cls(**config)
+        directory = os.fspath(name)
+        if directory in cls.pretrained:
+            directory = os.path.join(SAVED_MODELS, cls.pretrained[directory])
+        if not os.path.isfile(os.path.join(directory, PRESET_CONFIG_FILE)):
+            raise ValueError(
+                f"Unknown {cls.__name__} preset `name={name!r}`; expected one of {sorted(cls.presets)}, a "
+                f"pretrained name in {sorted(cls.pretrained)}, or a directory with {PRESET_CONFIG_FILE} and "
+                f"{PRESET_WEIGHTS_FILE}."
+            )
+        with open(os.path.join(directory, PRESET_CONFIG_FILE)) as file:
+            serialized = json.load(file)
+        if serialized.get("class_name") != cls.__name__:
+            raise ValueError(f"{directory!r} holds a {serialized.get('class_name')} preset, not a {cls.__name__} one.")
+        config = dict(serialized["config"])
         config.update(overrides)
-        return cls(**config)
+        model = cls.from_config(config)
+        model.load_weights(os.path.join(directory, PRESET_WEIGHTS_FILE))
+        return model
+
+    def save_to_preset(self, directory):
+        """Writes a pretrained preset: `config.json` (class and config) and `model.weights.h5` (no optimizer)."""
+        from tfvidgen import atomic_files
+
+        os.makedirs(directory, exist_ok=True)
+        config = {"class_name": type(self).__name__, "module": "tfvidgen.models", "config": self.get_config()}
+        atomic_files.write_json(os.path.join(directory, PRESET_CONFIG_FILE), config)
+        with atomic_files.atomic_path(os.path.join(directory, PRESET_WEIGHTS_FILE)) as temporary:
+            weights_only = type(self).from_config(self.get_config())
+            weights_only.set_weights(self.get_weights())  # The model's variables, not the optimizer's.
+            weights_only.save_weights(temporary)
+        return directory
 
     def compile_from_config(self, config):
         self.compile(**keras.saving.deserialize_keras_object(config))

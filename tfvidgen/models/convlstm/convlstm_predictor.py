@@ -79,6 +79,7 @@ class ConvLSTMPredictor(VideoModel, keras.Model):
     """
 
     presets = CONVLSTM_PRESETS
+    pretrained = {"moving_mnist": "convlstm_cpu_small"}  # saved_models/convlstm_cpu_small: from_preset("moving_mnist").
 
     def __init__(
         self,

@@ -74,6 +74,7 @@ class VideoDCGAN(VideoModel, keras.Model):
     """
 
     presets = VIDEO_DCGAN_PRESETS
+    pretrained = {"moving_mnist": "dcgan_cpu_small"}  # saved_models/dcgan_cpu_small: from_preset("moving_mnist").
     VALIDATION_SEED = 1_000_003  # Seed of the fixed latents `test_step` scores.
 
     def __init__(

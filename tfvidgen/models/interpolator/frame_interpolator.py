@@ -83,6 +83,9 @@ class FrameInterpolator(VideoModel, keras.Model):
     """
 
     presets = FRAME_INTERPOLATOR_PRESETS
+    pretrained = {
+        "moving_mnist": "interpolator_cpu_small"
+    }  # saved_models/interpolator_cpu_small: from_preset("moving_mnist").
 
     def __init__(self, frame_shape=(64, 64, 1), filters=(32, 64, 96, 128), kernel_size=3, learned_blend=True, **kwargs):
         frame_shape = tuple(frame_shape)

@@ -67,6 +67,7 @@ class VideoVAE(VideoModel, keras.Model):
     """
 
     presets = VIDEO_VAE_PRESETS
+    pretrained = {"moving_mnist": "vae_cpu_small"}  # saved_models/vae_cpu_small: from_preset("moving_mnist").
 
     def __init__(
         self,
