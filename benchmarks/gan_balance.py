@@ -25,6 +25,7 @@ import tensorflow as tf  # noqa: E402
 
 from generative_quality import clips_of  # noqa: E402
 from tfvidgen import data  # noqa: E402
+from tfvidgen.metrics.generative import brightness_flicker  # noqa: E402
 from tfvidgen.models import VideoDCGAN  # noqa: E402
 
 CONFIG = {
@@ -45,6 +46,11 @@ SETTINGS = {
         {"spectral_norm": True, "minibatch_stddev_group": 4},
         2e-4,
         1e-3,
+    ),
+    "G 5e-4 / D 2e-4, spectral norm + minibatch stddev, resize upsampling": (
+        {"spectral_norm": True, "minibatch_stddev_group": 4, "generator_upsampling": "resize"},
+        2e-4,
+        5e-4,
     ),
 }
 
@@ -73,6 +79,8 @@ def run(name, overrides, d_rate, g_rate, steps):
             "real_spread": round(float(real.std(axis=0).mean()), 4),
             "sample_mean": round(float(samples.mean()), 3),
             "real_mean": round(float(real.mean()), 3),
+            "sample_flicker": round(brightness_flicker(samples), 5),
+            "real_flicker": round(brightness_flicker(real), 5),
             "seconds": round(time.monotonic() - start),
         }
         print(json.dumps(row), flush=True)
@@ -82,12 +90,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
+    parser.add_argument("--only", action="append", help="run only the settings whose name contains this text")
     args = parser.parse_args()
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     for name, (overrides, d_rate, g_rate) in SETTINGS.items():
-        run(name, overrides, d_rate, g_rate, args.steps)
+        if not args.only or any(text in name for text in args.only):
+            run(name, overrides, d_rate, g_rate, args.steps)
 
 
 if __name__ == "__main__":

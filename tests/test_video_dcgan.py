@@ -116,3 +116,13 @@ def test_keras_round_trip_keeps_both_optimizers(gan, tmp_path):
     assert int(restored.g_optimizer.iterations) == 3
     latents = tf.data.Dataset.from_tensor_slices(np.zeros((4, 16), "float32")).batch(2)
     harness.assert_predict_on_dataset(restored, latents, (4, 4, 16, 16, 1))
+
+
+def test_resize_upsampling_generator_round_trips_and_trains():
+    gan = VideoDCGAN.from_preset("tiny", generator_upsampling="resize", seed=0)
+    assert gan.generator.get_layer("output_deconv_repeat") is not None  # Repeat, then a plain Conv3D.
+    assert gan.generate(2, seed=1).shape == (2, 4, 16, 16, 1)
+    restored = harness.assert_config_round_trip(gan)
+    assert restored.generator_upsampling == "resize"
+    with pytest.raises(ValueError, match="`upsampling` must be one of"):
+        VideoDCGAN.from_preset("tiny", generator_upsampling="bilinear")

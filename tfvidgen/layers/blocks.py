@@ -65,17 +65,36 @@ def downsampling_stack(x, filters, strides, spectral_norm=False, batch_norm=Fals
     return x
 
 
-def upsampling_stack(x, filters, strides, synchronized_batch_norm=True, name="up"):
-    """`Conv3DTranspose(kernel 4, stride)` -> BatchNorm -> ReLU per entry of `filters`.
+UPSAMPLING_MODES = ("transpose", "resize")
+
+
+def upsample(x, layer_filters, stride, mode, name, use_bias=False):
+    """One resolution step up by `stride`, named `name`.
+
+    `"transpose"`: `Conv3DTranspose(kernel 4, stride)`. `"resize"`: nearest
+    neighbour repetition by `stride`, then `Conv3D(kernel 3)`, which cannot
+    make the checkerboard of overlapping transposed kernels (Odena et al.,
+    "Deconvolution and Checkerboard Artifacts", Distill 2016).
+    """
+    if mode == "transpose":
+        return keras.layers.Conv3DTranspose(
+            layer_filters, 4, strides=stride, padding="same", use_bias=use_bias, name=name
+        )(x)
+    x = keras.layers.UpSampling3D(stride, name=f"{name}_repeat")(x)
+    return keras.layers.Conv3D(layer_filters, 3, padding="same", use_bias=use_bias, name=name)(x)
+
+
+def upsampling_stack(x, filters, strides, synchronized_batch_norm=True, name="up", mode="transpose"):
+    """`upsample(mode)` -> BatchNorm -> ReLU per entry of `filters`.
 
     Batch norm is synchronized across replicas by default, so a step on N
     replicas normalises with the statistics of the global batch, as one
     device would.
     """
+    validation.one_of("upsampling", mode, UPSAMPLING_MODES)
     for index, (layer_filters, stride) in enumerate(zip(filters, strides)):
-        x = keras.layers.Conv3DTranspose(
-            layer_filters, 4, strides=stride, padding="same", use_bias=False, name=f"{name}_deconv_{index}"
-        )(x)
+        kind = "deconv" if mode == "transpose" else "upconv"
+        x = upsample(x, layer_filters, stride, mode, f"{name}_{kind}_{index}")
         x = keras.layers.BatchNormalization(synchronized=synchronized_batch_norm, name=f"{name}_batch_norm_{index}")(x)
         x = keras.layers.ReLU(name=f"{name}_relu_{index}")(x)
     return x

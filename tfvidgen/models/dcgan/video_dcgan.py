@@ -50,6 +50,7 @@ class VideoDCGAN(VideoModel, keras.Model):
         synchronized_batch_norm: synchronize the generator's batch statistics
             across replicas.
         minibatch_stddev_group: see `VideoDiscriminator` (`None`: off).
+        generator_upsampling: `"transpose"` or `"resize"`, see `VideoGenerator`.
         seed: seed of the latent draws during training and of `generate()`
             without a seed.
 
@@ -87,12 +88,19 @@ class VideoDCGAN(VideoModel, keras.Model):
         spectral_norm=False,
         synchronized_batch_norm=True,
         minibatch_stddev_group=None,
+        generator_upsampling="transpose",
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.generator = VideoGenerator(
-            clip_shape, latent_dim, generator_filters, two_stream, synchronized_batch_norm, name="generator"
+            clip_shape,
+            latent_dim,
+            generator_filters,
+            two_stream,
+            synchronized_batch_norm,
+            upsampling=generator_upsampling,
+            name="generator",
         )
         self.discriminator = VideoDiscriminator(
             clip_shape, discriminator_filters, spectral_norm, minibatch_stddev_group, name="discriminator"
@@ -105,6 +113,7 @@ class VideoDCGAN(VideoModel, keras.Model):
         self.spectral_norm = self.discriminator.spectral_norm
         self.synchronized_batch_norm = self.generator.synchronized_batch_norm
         self.minibatch_stddev_group = self.discriminator.minibatch_stddev_group
+        self.generator_upsampling = self.generator.upsampling
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -127,6 +136,7 @@ class VideoDCGAN(VideoModel, keras.Model):
             "spectral_norm": self.spectral_norm,
             "synchronized_batch_norm": self.synchronized_batch_norm,
             "minibatch_stddev_group": self.minibatch_stddev_group,
+            "generator_upsampling": self.generator_upsampling,
             "seed": self.seed,
         }
 

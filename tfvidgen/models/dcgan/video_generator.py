@@ -29,6 +29,9 @@ class VideoGenerator(keras.Model):
             convolution but the last (which has `channels` filters).
         two_stream: use VGAN's foreground/mask/background generator.
         synchronized_batch_norm: synchronize batch statistics across replicas.
+        upsampling: `"transpose"` (stride-2 `Conv3DTranspose`, DCGAN's) or
+            `"resize"` (repeat, then `Conv3D`: no checkerboard; see
+            `tfvidgen.layers.blocks.upsample`) for the 3D stream.
 
     Input shape:
         `(batch, latent_dim)`.
@@ -54,9 +57,11 @@ class VideoGenerator(keras.Model):
         filters=(256, 128, 64, 32),
         two_stream=False,
         synchronized_batch_norm=True,
+        upsampling="transpose",
         **kwargs,
     ):
         clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
+        upsampling = validation.one_of("upsampling", upsampling, blocks.UPSAMPLING_MODES)
         latent_dim = validation.positive_int("latent_dim", latent_dim)
         filters = validation.int_list("filters", filters)
         strides, bottom = blocks.strides_for(clip_shape, len(filters))
@@ -65,15 +70,15 @@ class VideoGenerator(keras.Model):
         # === Functional Model ===
         z = keras.Input((latent_dim,), name="latents")
         x = blocks.project_latent(z, bottom, filters[0], synchronized_batch_norm, name="foreground_project")
-        x = blocks.upsampling_stack(x, filters[1:], strides[:-1], synchronized_batch_norm, name="foreground")
+        x = blocks.upsampling_stack(
+            x, filters[1:], strides[:-1], synchronized_batch_norm, name="foreground", mode=upsampling
+        )
         last_stride = strides[-1]
         if not two_stream:
-            x = keras.layers.Conv3DTranspose(channels, 4, strides=last_stride, padding="same", name="output_deconv")(x)
+            x = blocks.upsample(x, channels, last_stride, upsampling, "output_deconv", use_bias=True)
             clips = keras.layers.Activation(_tanh_to_unit, dtype="float32", name="clips")(x)
         else:
-            x = keras.layers.Conv3DTranspose(
-                channels + 1, 4, strides=last_stride, padding="same", name="foreground_deconv"
-            )(x)
+            x = blocks.upsample(x, channels + 1, last_stride, upsampling, "foreground_deconv", use_bias=True)
             foreground = keras.layers.Activation(_tanh_to_unit, dtype="float32", name="foreground")(x[..., :channels])
             mask = keras.layers.Activation("sigmoid", dtype="float32", name="mask")(x[..., channels:])
             b = blocks.project_latent(z, bottom[1:], filters[0], synchronized_batch_norm, name="background_project")
@@ -96,6 +101,7 @@ class VideoGenerator(keras.Model):
         self.filters = filters
         self.two_stream = bool(two_stream)
         self.synchronized_batch_norm = bool(synchronized_batch_norm)
+        self.upsampling = upsampling
 
     def get_config(self):
         return {
@@ -106,6 +112,7 @@ class VideoGenerator(keras.Model):
             "filters": self.filters,
             "two_stream": self.two_stream,
             "synchronized_batch_norm": self.synchronized_batch_norm,
+            "upsampling": self.upsampling,
         }
 
     @classmethod
