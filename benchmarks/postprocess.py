@@ -1,6 +1,7 @@
 """Post-processing quality and speed: frame interpolation and upscaling, side by side.
 
     python benchmarks/postprocess.py [--learned runs/interp-cpu_small/model.keras ...] [--out FILE.json]
+    python benchmarks/postprocess.py --write-training-footage runs/footage   # the cpu_rgb training clips
 
 1. Frame interpolation, drop every other frame and rebuild it: PSNR and SSIM of
    the rebuilt frames against the dropped ones, for frame repetition, linear
@@ -160,13 +161,29 @@ def upscaling_table(num_frames=8):
     return rows
 
 
+def write_training_footage(directory, count=40, seed=100):
+    """The rendered clips `FrameInterpolator`'s `cpu_rgb` reference was trained on (none of the benchmark's seeds)."""
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        pan = (float(rng.uniform(-8, 8)), float(rng.uniform(-2, 2)))
+        num_objects = int(rng.integers(1, 6))
+        clip = synthetic.render_footage(
+            num_frames=24, height=360, width=640, pan=pan, num_objects=num_objects, seed=seed + index
+        )
+        postprocess.write_clip(os.path.join(directory, f"footage_{index:03d}.mp4"), clip, fps=24)
+    print(f"wrote {count} clips to {directory}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write-training-footage", metavar="DIR", help="only write the cpu_rgb training clips")
     parser.add_argument("--learned", action="append", default=[], help="a trained FrameInterpolator .keras file")
     parser.add_argument("--footage-frames", type=int, default=48)
     parser.add_argument("--mnist-clips", type=int, default=64)
     parser.add_argument("--out", help="write the figures as JSON")
     args = parser.parse_args()
+    if args.write_training_footage:
+        return write_training_footage(args.write_training_footage)
     print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; OpenCV threads: {__import__('cv2').getNumThreads()}")
     learned = {path: LearnedInterpolator(path) for path in args.learned}
 
