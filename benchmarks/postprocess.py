@@ -48,22 +48,13 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
-class LearnedInterpolator:
-    """A `FrameInterpolator` behind `FlowInterpolator`'s `interpolate(frame_a, frame_b, times)`."""
+def learned_interpolator(path):
+    """A trained `FrameInterpolator` (.keras) behind `FlowInterpolator`'s interface."""
+    import keras
 
-    def __init__(self, path):
-        import keras
+    import tfvidgen.models  # noqa: F401  (registers the classes)
 
-        import tfvidgen.models  # noqa: F401  (registers the classes)
-
-        self.model = keras.models.load_model(path)
-        self.frame_shape = tuple(self.model.frame_shape)
-
-    def interpolate(self, frame_a, frame_b, times=(0.5,)):
-        if list(times) != [0.5]:
-            raise ValueError(f"The learned interpolator makes middle frames only. Received times={times}")
-        middle = self.model.interpolate(frame_a[None].astype("float32"), frame_b[None].astype("float32"))
-        return [np.clip(np.asarray(middle)[0], 0.0, 1.0)]
+    return postprocess.ModelInterpolator(keras.models.load_model(path))
 
 
 def rebuild_scores(clips, method, interpolator=None):
@@ -185,7 +176,7 @@ def main():
     if args.write_training_footage:
         return write_training_footage(args.write_training_footage)
     print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; OpenCV threads: {__import__('cv2').getNumThreads()}")
-    learned = {path: LearnedInterpolator(path) for path in args.learned}
+    learned = {path: learned_interpolator(path) for path in args.learned}
 
     print("1. Frame interpolation (every other frame dropped and rebuilt): PSNR dB / SSIM", flush=True)
     footage = {
