@@ -13,6 +13,22 @@ import tempfile
 TEMPORARY_MARKER = ".tmp-"
 
 
+def temporary_path(path):
+    """Creates an empty hidden file beside `path` (`.NAME.tmp-XXXX` + its endings) and returns its path.
+
+    The endings are kept because writers pick the format from them (".keras",
+    ".weights.h5", ".mp4"); `remove_leftovers` finds what a killed writer left.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    name = os.path.basename(path)
+    suffix = name[name.index(".") :] if "." in name else ""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}{TEMPORARY_MARKER}", suffix=suffix, dir=directory)
+    os.close(descriptor)
+    return temporary
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yields a temporary path beside `path` (same extension); renames it to `path` if the block succeeds.
@@ -23,13 +39,7 @@ def atomic_path(path):
     ...     model.save(temporary)
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    name = os.path.basename(path)
-    # Keras picks the format from the ending (".keras", ".weights.h5"): keep the whole of it.
-    suffix = name[name.index(".") :] if "." in name else ""
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}{TEMPORARY_MARKER}", suffix=suffix, dir=directory)
-    os.close(descriptor)
+    temporary = temporary_path(path)
     try:
         yield temporary
         os.replace(temporary, path)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import threading
 import warnings
@@ -61,8 +62,6 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
 
     def remove(self):
         """Deletes the backup directory (after the final model is written)."""
-        import shutil
-
         if os.path.isdir(self.backup_dir):
             shutil.rmtree(self.backup_dir)
 

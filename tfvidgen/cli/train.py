@@ -90,14 +90,18 @@ def describe_split(args):
     return {"by": {"moving_mnist": "random stream", "tfds": "tfds split", "tfrecord": "{split} in the pattern"}[kind]}
 
 
+def _no_clip_message(what, args):
+    return (
+        f"No {what} clip could be read from {args.data!r}: every file was skipped as it was decoded "
+        "(see the warnings above for each file and why)."
+    )
+
+
 def _first(dataset, what, args):
     """The first element, or a ValueError naming the source when it yields none."""
     for element in dataset.take(1):
         return element
-    raise ValueError(
-        f"No {what} clip could be read from {args.data!r}: every file was skipped as it was decoded "
-        "(see the warnings above for each file and why)."
-    )
+    raise ValueError(_no_clip_message(what, args))
 
 
 def build_datasets(family, model, args, training):
@@ -137,10 +141,11 @@ def build_datasets(family, model, args, training):
     _first(train, "training", args)
     train = data_lib.batch_dataset(train, batch_size, shuffle_buffer=shuffle_buffer, seed=args.seed, repeat=finite)
     if validation is not None:
-        _first(validation, "validation", args)
         # Held in memory (a few clips): a known length, so Keras knows when validation ends instead of
         # warning that the input "ran out of data"; few clips (one short video) make a partial batch.
         elements = list(validation.as_numpy_iterator())
+        if not elements:
+            raise ValueError(_no_clip_message("validation", args))
         validation = tf.data.Dataset.from_tensor_slices(
             tf.nest.map_structure(lambda *parts: np.stack(parts), *elements)
         )

@@ -151,8 +151,6 @@ def process_video(
     with VideoWriter(out, fps or output_fps) as writer:
         for frame in frames:
             writer.write(frame)
-    if counter["input_frames"] == 0:  # Unreachable when probe found a frame; kept as a guard.
-        raise ValueError(f"No frame of {info.path!r} was read.")
     return {
         "input": info.path,
         "output": os.fspath(out),

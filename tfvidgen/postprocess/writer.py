@@ -1,18 +1,20 @@
 """`VideoWriter`: MP4 (H.264 where OpenCV has it, else MPEG-4 Part 2) or GIF, written atomically."""
 
 import contextlib
+import functools
 import os
+import shutil
 import tempfile
 import warnings
 
 import cv2
 import numpy as np
 
+from tfvidgen import atomic_files
 from tfvidgen.postprocess import clips as clips_lib
 
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".gif")
 MAX_GIF_FPS = 50.0  # GIF delays are whole centiseconds; viewers slow delays under 2 cs to 10 cs.
-_codec_cache = {}
 
 
 @contextlib.contextmanager
@@ -33,19 +35,17 @@ def _quiet_stderr():
             os.close(saved)
 
 
+@functools.cache
 def h264_available():
     """Whether this OpenCV build can encode H.264 MP4 (pip's opencv-python-headless cannot)."""
-    if "avc1" not in _codec_cache:
-        path = os.path.join(tempfile.mkdtemp(prefix="tfvidgen-codec-"), "probe.mp4")
-        with _quiet_stderr():
-            writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"avc1"), 8.0, (16, 16))
-            available = writer.isOpened()
-            writer.release()
-        with contextlib.suppress(OSError):
-            os.remove(path)
-            os.rmdir(os.path.dirname(path))
-        _codec_cache["avc1"] = available
-    return _codec_cache["avc1"]
+    directory = tempfile.mkdtemp(prefix="tfvidgen-codec-")
+    path = os.path.join(directory, "probe.mp4")
+    with _quiet_stderr():
+        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"avc1"), 8.0, (16, 16))
+        available = writer.isOpened()
+        writer.release()
+    shutil.rmtree(directory, ignore_errors=True)
+    return available
 
 
 def _codec_for(extension):
@@ -84,12 +84,7 @@ class VideoWriter:
                 f"Unsupported video extension {self.extension!r} of {self.path!r}; expected one of {VIDEO_EXTENSIONS}."
             )
         self.fps = clips_lib.positive_number("fps", fps)
-        directory = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(directory, exist_ok=True)
-        descriptor, self.temporary_path = tempfile.mkstemp(
-            prefix=f".{os.path.basename(self.path)}.tmp-", suffix=self.extension, dir=directory
-        )
-        os.close(descriptor)
+        self.temporary_path = atomic_files.temporary_path(self.path)
         self.codec = "gif" if self.extension == ".gif" else _codec_for(self.extension)
         self.keep_every = 1
         if self.codec == "gif" and self.fps > MAX_GIF_FPS:

@@ -10,6 +10,7 @@ from tfvidgen import validation
 from tfvidgen.export import endpoints
 from tfvidgen.losses import L1L2
 from tfvidgen.models.interpolator.frame_interpolator_presets import FRAME_INTERPOLATOR_PRESETS
+from tfvidgen.models.video_model import RANGE_TOLERANCE
 from tfvidgen.models.video_model import VideoModel
 
 LOSSES = {
@@ -19,9 +20,6 @@ LOSSES = {
 }
 
 FRAME_DIMENSIONS = ("batch", "height", "width", "channels")
-
-# Frames a little outside [0, 1] (resampling overshoot) pass; 0-255 frames do not.
-RANGE_TOLERANCE = 1e-3
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
