@@ -126,19 +126,22 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         self._previous_handlers = {}
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.interrupted_by is not None:
+        if self.interrupted_by is None:
+            super().on_train_batch_end(batch, logs)
+        else:
             self._last_batch_seen = batch
-            self._save_model()  # Exactly the steps done, in the interrupted epoch.
             self.model.stop_training = True
-            return
-        super().on_train_batch_end(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.interrupted_by is None:
+        if self.interrupted_by is None:  # An interrupted epoch is not complete: resume repeats it.
             super().on_epoch_end(epoch, logs)
 
     def on_train_end(self, logs=None):
         self._restore_handlers()
+        if self.interrupted_by is not None:
+            # Here, not at the batch's end: the signal may land while later callbacks of the last
+            # batch run, after this one's turn; once training has ended, no step can follow the save.
+            self._save_model()
 
 
 def _optimizer_steps(model):
