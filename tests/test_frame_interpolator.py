@@ -13,6 +13,7 @@ import harness
 from tfvidgen import data
 from tfvidgen import export
 from tfvidgen import metrics
+from tfvidgen.callbacks import previews as previews_lib
 from tfvidgen.models import FAMILIES
 from tfvidgen.models import FrameInterpolator
 from tfvidgen.serving.exported_model import ExportedModel
@@ -126,7 +127,7 @@ def test_evaluate_interpolation_scores_model_linear_blend_and_optical_flow(train
 
 def test_previews(trained):
     model, dataset, _ = trained
-    previews = model.previews(harness.first_batch(dataset))
+    previews = previews_lib.for_model(model, harness.first_batch(dataset))
     assert sorted(previews) == ["linear_blend", "prediction", "truth"]
     assert all(tuple(clips.shape) == (8, 3, 16, 16, 1) for clips in previews.values())
     np.testing.assert_array_equal(previews["truth"][:, 0], previews["prediction"][:, 0])

@@ -22,7 +22,7 @@ def test_convlstm_trains_with_float32_outputs(policy):
     model.compile()
     history = model.fit(harness.tiny_pairs(num_clips=8), epochs=1, verbose=0).history
     assert np.isfinite(history["loss"]).all()
-    assert model.recurrent_layers[0].compute_dtype == f"{policy}"
+    assert model.backbone.recurrent_layers[0].compute_dtype == f"{policy}"
     assert model.predict_future(np.zeros((1, 2, 16, 16, 1), np.float32), 2).dtype == tf.float32
     if policy == "float16":
         assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)

@@ -1,10 +1,14 @@
-"""Choosing a `tf.distribute` strategy: TPU, multi-worker, several GPUs, or one device."""
+"""Spreading training over devices: a `tf.distribute` strategy on TensorFlow, `DataParallel` on JAX.
+
+TensorFlow: TPU, multi-worker, several GPUs, or one device (`get_strategy`).
+JAX: `keras.distribution.DataParallel` over every local device
+(`data_parallel`): one program traced over the global batch, sharded on its
+batch axis, so a step on N devices is the single-device step on that batch.
+"""
 
 import json
 import logging
 import os
-
-import tensorflow as tf
 
 from tfvidgen import validation
 
@@ -19,6 +23,8 @@ def _tpu_hinted():
 
 
 def _tpu_strategy():
+    import tensorflow as tf
+
     resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME", ""))
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)
@@ -50,6 +56,8 @@ def get_strategy(name="auto"):
     Raises:
         ValueError: for an unknown name, or `"tpu"` where no TPU answers.
     """
+    import tensorflow as tf
+
     validation.one_of("strategy", name, STRATEGIES)
     if name == "tpu" or (name == "auto" and _tpu_hinted()):
         try:
@@ -73,6 +81,8 @@ def get_strategy(name="auto"):
 
 def describe(strategy):
     """A one-line description, e.g. `MirroredStrategy on 2 replicas (GPU:0, GPU:1)`."""
+    import tensorflow as tf
+
     try:
         devices = strategy.extended.worker_devices
     except (RuntimeError, AttributeError):  # The default strategy has none to list.
@@ -86,6 +96,21 @@ def describe(strategy):
     else:
         name = type(strategy).__name__
     return f"{name} on {strategy.num_replicas_in_sync} replica(s)" + (f" ({short})" if short else "")
+
+
+def data_parallel(devices=None):
+    """On JAX: data parallelism over `devices` (default: every local device); returns a description.
+
+    With one device nothing is set. With several, the global batch size must
+    divide evenly among them.
+    """
+    import keras
+
+    devices = list(devices or keras.distribution.list_devices())
+    if len(devices) > 1:
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+        return f"DataParallel on {len(devices)} devices ({', '.join(map(str, devices))})"
+    return f"one device ({devices[0]})"
 
 
 def set_mixed_precision(mode):
@@ -110,8 +135,15 @@ def step_outputs(results):
     results every step returns ("Invalid reduction dimension 0 for input with
     0 dimensions", tensorflow/tensorflow#72388). Inside such a step the results
     are returned with shape `(1,)`: the reduction then averages them over the
-    workers back to scalars. Elsewhere they pass through unchanged.
+    workers back to scalars. Elsewhere, and on backends other than
+    TensorFlow, they pass through unchanged.
     """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return results
+    import tensorflow as tf
+
     if tf.inside_function() and isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
         return {name: tf.reshape(value, (1,)) for name, value in results.items()}
     return results

@@ -101,13 +101,13 @@ def int_list(name, value, length=None):
 
 
 def float32_tensor(value):
-    """Any array-like as a float32 tensor, casting (not rejecting) other float dtypes.
+    """Any array-like as a float32 tensor of the Keras backend, casting (not rejecting) other float dtypes.
 
     Under a `mixed_float16`/`mixed_bfloat16` policy, intermediate tensors (a sampled
     latent, an encoder output) come back in the compute dtype; public methods accept
     them and work in float32.
     """
-    import tensorflow as tf
+    from keras import ops
 
-    value = tf.convert_to_tensor(value)
-    return value if value.dtype == tf.float32 else tf.cast(value, tf.float32)
+    value = ops.convert_to_tensor(value)
+    return value if str(value.dtype).endswith("float32") else ops.cast(value, "float32")

@@ -56,7 +56,7 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         metadata = {
             "epoch": self._current_epoch,
             "batch": self._last_batch_seen,
-            "optimizer_steps": _optimizer_steps(self.model),
+            "optimizer_steps": optimizer_steps(self.model),
         }
         atomic_files.write_json(self._training_metadata_path, metadata)
 
@@ -92,9 +92,9 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
             if problem is None and partial:
                 problem = f"{self._weights_path} is partial: {partial[0].splitlines()[0]}"
         expected = None if metadata is None else metadata.get("optimizer_steps")
-        if problem is None and expected is not None and _optimizer_steps(self.model) != expected:
+        if problem is None and expected is not None and optimizer_steps(self.model) != expected:
             problem = (
-                f"{self._weights_path} restored optimizer step {_optimizer_steps(self.model)}, "
+                f"{self._weights_path} restored optimizer step {optimizer_steps(self.model)}, "
                 f"the metadata says {expected}"
             )
         if problem is not None:
@@ -144,6 +144,11 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
             self._save_model()
 
 
-def _optimizer_steps(model):
+def optimizer_steps(model):
+    """The model's optimizer step (the GAN's generator step), as an int on every backend."""
     optimizer = model.optimizer if getattr(model, "optimizer", None) is not None else model.g_optimizer
-    return int(optimizer.iterations.numpy())
+    iterations = optimizer.iterations
+    if keras.backend.backend() == "tensorflow":
+        # `.numpy()`, not `int()`: under MultiWorkerMirroredStrategy the value is a MirroredVariable.
+        return int(iterations.numpy())
+    return int(keras.ops.convert_to_numpy(iterations.value))

@@ -4,15 +4,16 @@ import os
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tfvidgen import video_io
+from tfvidgen.callbacks import previews as previews_lib
 
 
 def tensorboard_available():
-    """Whether `tf.summary` can write (it needs the `tensorboard` package)."""
+    """Whether `tf.summary` can write (it needs TensorFlow and the `tensorboard` package)."""
     try:
         import tensorboard  # noqa: F401
+        import tensorflow  # noqa: F401
     except ImportError:
         return False
     return True
@@ -21,8 +22,8 @@ def tensorboard_available():
 class VideoSamples(keras.callbacks.Callback):
     """Every `every` epochs, saves the model's previews as GIF, PNG and TensorBoard images.
 
-    The previews come from `model.previews(batch, seed)` (every tfvidgen model
-    has one): the ConvLSTM predictor shows the truth and its rollout after the
+    The previews come from `tfvidgen.callbacks.previews.for_model(model,
+    batch, seed)` (one per family): the ConvLSTM predictor shows the truth and its rollout after the
     context, the GAN fixed-seed samples, the VAE inputs, reconstructions and
     samples. The same `batch` and `seed` are used every time, so successive
     files show training progress.
@@ -49,6 +50,8 @@ class VideoSamples(keras.callbacks.Callback):
         self.scale = scale
         self.writer = None
         if log_dir and tensorboard_available():
+            import tensorflow as tf
+
             self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "samples"))
         self.written = []
 
@@ -59,7 +62,7 @@ class VideoSamples(keras.callbacks.Callback):
     def write(self, epoch):
         previews = {
             name: np.asarray(clips)[: self.max_images]
-            for name, clips in self.model.previews(self.batch, self.seed).items()
+            for name, clips in previews_lib.for_model(self.model, self.batch, self.seed).items()
         }
         for name, clips in previews.items():
             stem = os.path.join(self.directory, f"{name}_epoch_{epoch:03d}")
@@ -67,6 +70,8 @@ class VideoSamples(keras.callbacks.Callback):
             video_io.write_png(stem + ".png", video_io.frame_strip_grid(list(clips), scale=self.scale))
             self.written.extend([stem + ".gif", stem + ".png"])
             if self.writer is not None:
+                import tensorflow as tf
+
                 with self.writer.as_default():
                     # One image per frame of the first clip: the frames of a video, left to right.
                     tf.summary.image(name, clips[0], step=epoch, max_outputs=clips.shape[1])

@@ -173,7 +173,7 @@ def _evaluate_interpolator(model, args):
 
 def export(args):
     model = load_any(args.model)
-    if not hasattr(model, "export_endpoints"):
+    if not hasattr(model, "family"):
         raise ValueError(f"{args.model!r} is already a SavedModel; export takes a .keras file or a run directory.")
     path = export_lib.export_for_serving(
         model, args.out, version=args.version, overwrite=args.overwrite, uint8=args.uint8

@@ -45,6 +45,12 @@ def _train_parser(subparsers):
         help="tf.distribute strategy (auto: TPU, TF_CONFIG cluster, several GPUs, else one device)",
     )
     parser.add_argument("--mixed-precision", choices=("float16", "bfloat16"), help="mixed-precision policy")
+    parser.add_argument(
+        "--backend",
+        choices=("tensorflow", "jax"),
+        help="Keras backend (default: KERAS_BACKEND, else tensorflow). jax trains without TensorFlow, on every "
+        "local device (keras.distribution.DataParallel); TensorBoard logs and the SavedModel export need TensorFlow",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--validation-clips", type=int, default=32, help="held-out clips evaluated each epoch (0: no validation)"
@@ -237,8 +243,15 @@ def main(argv=None):
         import keras
 
         keras.config.disable_traceback_filtering()
+    backend = getattr(args, "backend", None)
+    if backend:
+        if "keras" in sys.modules and sys.modules["keras"].backend.backend() != backend:
+            print(f"tfvidgen: error: Keras is already loaded with another backend; --backend {backend} "
+                  "must be chosen before Keras is imported", file=sys.stderr)
+            return 1
+        os.environ["KERAS_BACKEND"] = backend  # Before Keras is imported.
     try:
-        if args.command != "postprocess" or args.interpolator:
+        if (args.command != "postprocess" or args.interpolator) and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
             _quietly_import_tensorflow()
         if args.command == "train":
             from tfvidgen.cli import train

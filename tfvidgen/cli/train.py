@@ -12,7 +12,12 @@ A run directory holds everything about a run:
     samples/           GIF and PNG previews per epoch
     metrics.csv        one row per epoch
     model.keras        the final model (weights, config, optimizer state)
-    export/<family>/1/ the SavedModel for TF Serving
+    export/<family>/1/ the SavedModel for TF Serving (TensorFlow only: a run on JAX
+                       skips it; `tfvidgen export` on its model.keras, where TensorFlow is)
+
+On JAX (`--backend jax`) the data comes from NumPy (`tfvidgen.data.ClipBatches`:
+Moving MNIST or video files) and training runs on every local device through
+`keras.distribution.DataParallel`; no TensorFlow is needed.
 
 Running the same command again after an interruption resumes from `backup/`.
 Every file is written to a temporary name and renamed into place; `backup/` is
@@ -28,20 +33,19 @@ import shutil
 import sys
 import time
 
+import contextlib
+
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tfvidgen import atomic_files
 from tfvidgen import callbacks as tfvidgen_callbacks
 from tfvidgen import data as data_lib
 from tfvidgen import distribute
-from tfvidgen import export
+from tfvidgen.data import clip_batches
 from tfvidgen.data import video_files
 from tfvidgen.models import FAMILIES
 
-# The validation score `checkpoints/best.keras` minimises, per family.
-BEST_MONITORS = {"convlstm": "val_loss", "vae": "val_nelbo", "dcgan": None, "interpolator": "val_loss"}
 DEFAULT_LEARNING_RATES = {"convlstm": 1e-3, "dcgan": 2e-4, "vae": 1e-3, "interpolator": 1e-3}
 
 
@@ -104,12 +108,44 @@ def _first(dataset, what, args):
     raise ValueError(_no_clip_message(what, args))
 
 
+def _uses_tf_data(args):
+    """tf.data under TensorFlow, and for the sources only tf.data reads (tfds, TFRecords); else NumPy batches."""
+    return (
+        keras.backend.backend() == "tensorflow"
+        or data_lib.describe_source(args.data)[0] not in clip_batches.NUMPY_SOURCES
+    )
+
+
+def build_numpy_batches(family, model, args, training):
+    """`ClipBatches` for training and validation (None for --validation-clips 0): no TensorFlow needed."""
+    if family == "interpolator":
+        raise ValueError("The interpolator trains on TensorFlow only (its triplets come from tf.data); use --backend tensorflow.")
+    num_frames, frame_size, channels = _clip_spec(family, model, training)
+    batch_size = args.batch_size or training["batch_size"]
+    options = _video_source_options(args)
+    train = clip_batches.numpy_clips(args.data, num_frames, frame_size, channels, split="train", seed=args.seed, **options)
+    steps = args.steps_per_epoch or training["steps_per_epoch"]
+    train = clip_batches.ClipBatches(train, batch_size, steps=steps, seed=args.seed)
+    validation = None
+    if args.validation_clips:
+        clips = clip_batches.numpy_clips(
+            args.data, num_frames, frame_size, channels, split="validation",
+            num_clips=args.validation_clips, seed=args.seed, **options,
+        )
+        validation = clip_batches.ClipBatches(clips, min(batch_size, len(clips)), shuffle=False)
+    return train, validation
+
+
 def build_datasets(family, model, args, training):
     """Training and validation datasets shaped for the model; validation is None for --validation-clips 0.
 
     Raises:
         ValueError: when the source gives no training (or validation) clip, naming the files and why.
     """
+    if not _uses_tf_data(args):
+        return build_numpy_batches(family, model, args, training)
+    import tensorflow as tf
+
     num_frames, frame_size, channels = _clip_spec(family, model, training)
     batch_size = args.batch_size or training["batch_size"]
     finite = data_lib.describe_source(args.data)[0] != "moving_mnist"
@@ -201,7 +237,13 @@ def run(args):
     _check_run_directory(out, args.overwrite)  # Before the data is read: a finished run fails fast.
     keras.utils.set_random_seed(args.seed)
     distribute.set_mixed_precision(args.mixed_precision)
-    strategy = distribute.get_strategy(args.strategy)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        strategy = distribute.get_strategy(args.strategy)
+        scope, described = strategy.scope(), distribute.describe(strategy)
+    else:
+        described = distribute.data_parallel()
+        scope = contextlib.nullcontext()
     overrides = parse_overrides(args.set)
     learning_rate = args.learning_rate or training.get("learning_rate") or DEFAULT_LEARNING_RATES[family]
     # The GAN's generator may learn faster than its discriminator (a preset's recipe); --learning-rate
@@ -210,7 +252,7 @@ def run(args):
     epochs = args.epochs or training["epochs"]
     steps_per_epoch = args.steps_per_epoch or training["steps_per_epoch"]
 
-    with strategy.scope():
+    with scope:
         model = cls.from_preset(args.preset, **overrides)
         compile_model(family, model, learning_rate, generator_learning_rate)
     # The data before the run directory: a source without clips leaves nothing behind.
@@ -233,21 +275,19 @@ def run(args):
             "seed": args.seed,
             "validation_clips": args.validation_clips,
             "mixed_precision": args.mixed_precision,
-            "strategy": distribute.describe(strategy),
+            "strategy": described,
             "time_limit_minutes": args.time_limit_minutes,
         },
-        "versions": {
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "python": platform.python_version(),
-        },
+        "backend": backend,
+        "versions": _versions(backend),
         "command": sys.argv,
     }
     atomic_files.write_json(os.path.join(out, "config.json"), config)
 
     print(f"tfvidgen train {family} ({args.preset}, {model.count_params():,} parameters) on {args.data}")
-    print(f"  {distribute.describe(strategy)}; run directory {out}" + (" (resuming)" if resuming else ""))
-    sample_batch = next(iter(validation if validation is not None else train))
+    print(f"  {backend} backend, {described}; run directory {out}" + (" (resuming)" if resuming else ""))
+    sample_source = validation if validation is not None else train
+    sample_batch = sample_source[0] if isinstance(sample_source, keras.utils.PyDataset) else next(iter(sample_source))
     time_limit = tfvidgen_callbacks.TimeLimit(args.time_limit_minutes) if args.time_limit_minutes else None
     last_good = tfvidgen_callbacks.LastGoodCheckpoint(os.path.join(out, "checkpoints", "last_good.keras"))
     backup = tfvidgen_callbacks.ResumableBackup(
@@ -262,15 +302,25 @@ def run(args):
         ),
     ] + ([time_limit] if time_limit else [])
     best = None
-    if BEST_MONITORS[family] and validation is not None:
+    if cls.checkpoint_monitor and validation is not None:
         best = tfvidgen_callbacks.BestCheckpoint(
-            os.path.join(out, "checkpoints", "best.keras"), monitor=BEST_MONITORS[family]
+            os.path.join(out, "checkpoints", "best.keras"), monitor=cls.checkpoint_monitor
         )
         callbacks.append(best)
     if tfvidgen_callbacks.tensorboard_available():
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(out, "logs"), write_graph=False))
-    else:
+    elif backend == "tensorflow":
         print("  (no TensorBoard logs: `pip install tfvidgen[tensorboard]` to write them)")
+    else:
+        print("  (no TensorBoard logs: they need TensorFlow and tensorboard)")
+    epoch_seconds = []
+    epoch_start = {}
+    callbacks.append(
+        keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: epoch_start.update(time=time.monotonic()),
+            on_epoch_end=lambda epoch, logs: epoch_seconds.append(round(time.monotonic() - epoch_start["time"], 2)),
+        )
+    )
     start = time.monotonic()
     model.fit(
         train,
@@ -279,7 +329,7 @@ def run(args):
         validation_data=validation,
         callbacks=callbacks,
         verbose=args.verbose,
-        shuffle=False,  # The datasets shuffle themselves (a tf.data shuffle buffer).
+        shuffle=False,  # The datasets shuffle themselves (a tf.data shuffle buffer, or ClipBatches).
     )
     seconds = time.monotonic() - start
     if backup.interrupted_by:
@@ -296,7 +346,8 @@ def run(args):
         )
     atomic_files.save_model(model, os.path.join(out, "model.keras"))
     backup.remove()  # Only now: the final model is safely written.
-    summary = {"train_seconds": round(seconds, 1), "optimizer_steps": _steps(model)}
+    # Seconds per epoch (validation and previews included; the first also compiles): throughput figures.
+    summary = {"train_seconds": round(seconds, 1), "optimizer_steps": _steps(model), "epoch_seconds": epoch_seconds}
     if backup.resumed_from:
         summary["resumed_from"] = backup.resumed_from
     if time_limit and time_limit.stopped:
@@ -304,8 +355,17 @@ def run(args):
     if best is not None and os.path.exists(best.filepath):
         summary["best_checkpoint"] = {"path": best.filepath, "monitor": best.monitor, "value": float(best.best)}
     if not args.no_export and _is_chief():
-        path = export.export_for_serving(model, os.path.join(out, "export", family), overwrite=True, version=1)
-        summary["export"] = path
+        if backend == "tensorflow":
+            from tfvidgen import export
+
+            summary["export"] = export.export_for_serving(
+                model, os.path.join(out, "export", family), overwrite=True, version=1
+            )
+        else:
+            print(
+                f"  (no SavedModel: export needs TensorFlow; run `tfvidgen export --model {out}/model.keras --out DIR` "
+                "where it is installed)"
+            )
     atomic_files.write_json(os.path.join(out, "summary.json"), summary)
     print(f"  trained {summary['optimizer_steps']} steps in {seconds / 60:.1f} min; model: {out}/model.keras")
     if "export" in summary:
@@ -314,6 +374,12 @@ def run(args):
 
 
 def _steps(model):
-    optimizer = model.optimizer if model.optimizer is not None else model.g_optimizer
-    # `.numpy()`, not `int()`: under MultiWorkerMirroredStrategy the value is a MirroredVariable.
-    return int(optimizer.iterations.numpy())
+    return tfvidgen_callbacks.resumable_backup.optimizer_steps(model)
+
+
+def _versions(backend):
+    versions = {"keras": keras.__version__, "python": platform.python_version()}
+    for name in ("tensorflow", "jax"):
+        if backend == name or name in sys.modules:
+            versions[name] = __import__(name).__version__
+    return versions

@@ -1,5 +1,7 @@
 """Video data for tfvidgen: every source yields float32 clips (frames, height, width, channels) in [0, 1]."""
 
+from tfvidgen.data.clip_batches import ClipBatches
+from tfvidgen.data.clip_batches import numpy_clips
 from tfvidgen.data.digits import glyph_digits
 from tfvidgen.data.digits import mnist_digits
 from tfvidgen.data.moving_mnist import generate_moving_digits

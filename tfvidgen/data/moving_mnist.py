@@ -9,7 +9,7 @@ is the same for a seed whatever the order or parallelism it is read with.
 
 import cv2
 import numpy as np
-import tensorflow as tf
+from tfvidgen.lazy import tensorflow as tf
 
 from tfvidgen import validation
 from tfvidgen.data import digits as digit_sources
@@ -83,7 +83,8 @@ def generate_moving_digits(
     return clips, labels[choice].astype(np.int32), positions
 
 
-def _digit_bank(digits, split, mnist_path, download, digit_size):
+def digit_bank(digits, split, digit_size, mnist_path=None, download=False):
+    """`(images, labels)`: the digit images of `split`, `(n, digit_size, digit_size)` uint8, and their labels."""
     if digits == "glyphs":
         images, labels = digit_sources.glyph_digits(split)
     else:
@@ -170,7 +171,7 @@ def moving_mnist(
             f"Received: digit_size={digit_size}, frame_size={frame_size!r}"
         )
 
-    images, labels = _digit_bank(digits, split, mnist_path, download, digit_size)
+    images, labels = digit_bank(digits, split, digit_size, mnist_path, download)
     split_index = digit_sources.SPLITS.index(split)
 
     def render_chunk(chunk_index):

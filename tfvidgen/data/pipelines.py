@@ -7,7 +7,7 @@ pairs for the ConvLSTM predictor; `interpolation_triplets` turns them into
 batching and prefetching. The GAN and VAE train on batched clips directly.
 """
 
-import tensorflow as tf
+from tfvidgen.lazy import tensorflow as tf
 
 from tfvidgen import validation
 from tfvidgen.data.moving_mnist import moving_mnist

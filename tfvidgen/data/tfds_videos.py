@@ -7,11 +7,10 @@ Supported by name (the video feature is known): `moving_mnist` (the fixed
 a video feature works when its `feature` key is given.
 """
 
-import tensorflow as tf
-import tensorflow_datasets as tfds
-
 from tfvidgen import validation
 from tfvidgen.data import transforms
+from tfvidgen.lazy import tensorflow as tf
+from tfvidgen.lazy import tensorflow_datasets as tfds
 
 TFDS_VIDEO_FEATURES = {
     "moving_mnist": "image_sequence",

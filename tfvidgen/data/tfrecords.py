@@ -11,7 +11,7 @@ reader never picks up a half-written shard.
 
 import os
 
-import tensorflow as tf
+from tfvidgen.lazy import tensorflow as tf
 
 from tfvidgen import validation
 
@@ -101,18 +101,20 @@ def write_tfrecords(clips, output_prefix, num_shards=4, encoding="png", jpeg_qua
     return paths
 
 
-_FEATURES = {
-    "clip/frames": tf.io.VarLenFeature(tf.string),
-    "clip/shape": tf.io.FixedLenFeature([4], tf.int64),
-    "clip/encoding": tf.io.FixedLenFeature([], tf.string),
-}
+def _features():
+    """The record's feature spec (a function: TensorFlow is imported on first use)."""
+    return {
+        "clip/frames": tf.io.VarLenFeature(tf.string),
+        "clip/shape": tf.io.FixedLenFeature([4], tf.int64),
+        "clip/encoding": tf.io.FixedLenFeature([], tf.string),
+    }
 
 
 def _stored_shape(path):
     record = next(iter(tf.data.TFRecordDataset(path).take(1)), None)
     if record is None:
         raise ValueError(f"TFRecord file {path!r} holds no record.")
-    parsed = tf.io.parse_single_example(record, _FEATURES)
+    parsed = tf.io.parse_single_example(record, _features())
     return tuple(int(value) for value in parsed["clip/shape"].numpy())
 
 
@@ -153,7 +155,7 @@ def read_tfrecords(
     clip_shape = (num_frames, height, width, channels)
 
     def parse(record):
-        parsed = tf.io.parse_single_example(record, _FEATURES)
+        parsed = tf.io.parse_single_example(record, _features())
         encoded = tf.sparse.to_dense(parsed["clip/frames"])
         shape = parsed["clip/shape"]
         check = tf.debugging.assert_equal(

@@ -6,7 +6,7 @@ video file decoded by OpenCV and a tfds video come out resized and cropped the
 same way.
 """
 
-import tensorflow as tf
+from tfvidgen.lazy import tensorflow as tf
 
 from tfvidgen import frames as frame_geometry
 

@@ -23,7 +23,7 @@ import zlib
 
 import cv2
 import numpy as np
-import tensorflow as tf
+from tfvidgen.lazy import tensorflow as tf
 
 from tfvidgen import validation
 from tfvidgen.data import transforms

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfvidgen.export import endpoints as endpoints_lib
+from tfvidgen.export import signatures
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 DESCRIPTION_FILE = os.path.join("assets.extra", "tfvidgen.json")
@@ -24,7 +25,7 @@ DESCRIPTION_FILE = os.path.join("assets.extra", "tfvidgen.json")
 
 def model_endpoints(model, uint8=False):
     """The model's endpoints, plus `<name>_uint8` variants when `uint8` is set."""
-    endpoints = dict(model.export_endpoints())
+    endpoints = dict(signatures.for_model(model))
     if uint8:
         for name, endpoint in list(endpoints.items()):
             has_video = any(spec.dtype == tf.float32 and spec.shape.rank == 5 for spec in endpoint.signature)

@@ -84,6 +84,18 @@ def upsample(x, layer_filters, stride, mode, name, use_bias=False):
     return keras.layers.Conv3D(layer_filters, 3, padding="same", use_bias=use_bias, name=name)(x)
 
 
+def batch_norm(synchronized, name):
+    """`BatchNormalization`, synchronized across `tf.distribute` replicas when asked.
+
+    Only TensorFlow has the option: JAX's data parallelism traces one program
+    over the global batch, so its batch statistics are the global batch's
+    already.
+    """
+    if keras.backend.backend() == "tensorflow":
+        return keras.layers.BatchNormalization(synchronized=synchronized, name=name)
+    return keras.layers.BatchNormalization(name=name)
+
+
 def upsampling_stack(x, filters, strides, synchronized_batch_norm=True, name="up", mode="transpose"):
     """`upsample(mode)` -> BatchNorm -> ReLU per entry of `filters`.
 
@@ -95,7 +107,7 @@ def upsampling_stack(x, filters, strides, synchronized_batch_norm=True, name="up
     for index, (layer_filters, stride) in enumerate(zip(filters, strides)):
         kind = "deconv" if mode == "transpose" else "upconv"
         x = upsample(x, layer_filters, stride, mode, f"{name}_{kind}_{index}")
-        x = keras.layers.BatchNormalization(synchronized=synchronized_batch_norm, name=f"{name}_batch_norm_{index}")(x)
+        x = batch_norm(synchronized_batch_norm, name=f"{name}_batch_norm_{index}")(x)
         x = keras.layers.ReLU(name=f"{name}_relu_{index}")(x)
     return x
 
@@ -107,5 +119,5 @@ def project_latent(z, bottom_shape, filters, synchronized_batch_norm=True, name=
         units *= size
     x = keras.layers.Dense(units, use_bias=False, name=f"{name}_dense")(z)
     x = keras.layers.Reshape(tuple(bottom_shape) + (filters,), name=f"{name}_reshape")(x)
-    x = keras.layers.BatchNormalization(synchronized=synchronized_batch_norm, name=f"{name}_batch_norm")(x)
+    x = batch_norm(synchronized_batch_norm, name=f"{name}_batch_norm")(x)
     return keras.layers.ReLU(name=f"{name}_relu")(x)

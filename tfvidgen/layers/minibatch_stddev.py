@@ -54,9 +54,11 @@ class MinibatchStddev(keras.layers.Layer):
         batch = ops.shape(inputs)[0]
         group_ids = ops.arange(batch) // self.group_size
         flat = ops.cast(ops.reshape(inputs, (batch, -1)), "float32")
-        count = ops.segment_sum(ops.ones((batch, 1), "float32"), group_ids, sorted=True)
-        mean = ops.segment_sum(flat, group_ids, sorted=True) / count
-        mean_square = ops.segment_sum(ops.square(flat), group_ids, sorted=True) / count
+        # JAX needs the number of groups static (the batch is, there); TensorFlow's batch may be dynamic.
+        groups = -(-batch // self.group_size) if isinstance(batch, int) else None
+        count = ops.segment_sum(ops.ones((batch, 1), "float32"), group_ids, num_segments=groups, sorted=True)
+        mean = ops.segment_sum(flat, group_ids, num_segments=groups, sorted=True) / count
+        mean_square = ops.segment_sum(ops.square(flat), group_ids, num_segments=groups, sorted=True) / count
         spread = ops.mean(ops.sqrt(ops.maximum(mean_square - ops.square(mean), 0.0) + 1e-8), axis=-1)
         per_example = ops.cast(ops.take(spread, group_ids), inputs.dtype)
         per_example = ops.reshape(per_example, (-1,) + (1,) * (len(inputs.shape) - 1))

@@ -1,11 +1,15 @@
 """What every tfvidgen model shares: presets, a compile that survives saving, inputs checked at the door."""
 
 import copy
+import inspect
 import json
 import os
+import sys
 
 import keras
 import numpy as np
+
+from tfvidgen import schedules
 
 PRESET_CONFIG_FILE = "config.json"
 PRESET_WEIGHTS_FILE = "model.weights.h5"
@@ -26,19 +30,34 @@ class VideoModel:
       which also loads pretrained presets, keras-hub style: a directory with
       `config.json` and `model.weights.h5` (`save_to_preset`), or a short
       name in `pretrained` (e.g. `"moving_mnist"`: `saved_models/<family>_cpu_small`);
+    - `get_config`/`from_config`: every constructor argument, read from the
+      attribute of the same name (schedules serialized);
     - `compile_from_config`, so a `.keras` file restores a custom `compile()`
       with its optimizers' state (Keras skips custom compiles otherwise);
-    - `export_endpoints()`, overridden per family, which `tfvidgen.export`
-      turns into SavedModel signatures;
-    - `previews(batch, seed)`, overridden per family: named batches of clips
-      that show what the model does (for `tfvidgen.callbacks.VideoSamples`);
     - `fit` and `evaluate` that check the first batch before Keras runs:
       its shapes against `input_shapes(x, y)` (per family), its values in
       [0, 1] and finite, each failure a `ValueError` naming what was expected.
+
+    Serving signatures live in `tfvidgen.export.signatures` and training
+    previews in `tfvidgen.callbacks.previews`, so the models import no
+    TensorFlow and run on any Keras backend.
     """
 
     presets = {}
     pretrained = {}  # short name -> directory name in saved_models/
+    family = None  # The CLI's name of the family ("convlstm", "dcgan", ...).
+    checkpoint_monitor = "val_loss"  # What `BestCheckpoint` minimises (None: no best checkpoint).
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if name != "self" and parameter.kind is parameter.POSITIONAL_OR_KEYWORD:
+                config[name] = schedules.serialize(getattr(self, name))
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     @classmethod
     def from_preset(cls, name, **overrides):
@@ -101,14 +120,6 @@ class VideoModel:
         """`(optimizer, variables)` pairs that `compile_from_config` builds."""
         return [(self.optimizer, self.trainable_variables)]
 
-    def export_endpoints(self):
-        """`{name: (function, input_signature)}` for `tfvidgen.export`."""
-        raise NotImplementedError(f"{type(self).__name__} does not define serving endpoints.")
-
-    def previews(self, batch, seed=0):
-        """`{name: (n, frames, height, width, channels)}` clips showing the model at work."""
-        raise NotImplementedError(f"{type(self).__name__} does not define previews.")
-
     # === Inputs checked at the door ===
 
     def input_shapes(self, x, y):
@@ -152,10 +163,7 @@ class VideoModel:
 
 def _first_batch(x, y):
     """The first batch of what `fit` was given (a tf.data.Dataset, a PyDataset, arrays), or None."""
-    try:
-        import tensorflow as tf
-    except ImportError:  # Other backends without TensorFlow: arrays and PyDatasets only.
-        tf = None
+    tf = sys.modules.get("tensorflow")  # A tf.data.Dataset or tf.Tensor means TensorFlow is imported already.
     if tf is not None and isinstance(x, tf.data.Dataset):
         if x.element_spec is None:
             return None

@@ -1,2 +1,3 @@
+from tfvidgen.models.convlstm.convlstm_backbone import ConvLSTMBackbone
 from tfvidgen.models.convlstm.convlstm_predictor import ConvLSTMPredictor
 from tfvidgen.models.convlstm.convlstm_presets import CONVLSTM_PRESETS

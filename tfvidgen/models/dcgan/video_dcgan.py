@@ -1,19 +1,17 @@
 """Video DCGAN: adversarial training of a clip generator by a custom `train_step`."""
 
 import keras
-import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from tfvidgen import distribute
 from tfvidgen import losses
 from tfvidgen import replica_random
 from tfvidgen import validation
-from tfvidgen.export import endpoints
+from tfvidgen.models import gradient_steps
 from tfvidgen.models.dcgan.video_dcgan_presets import VIDEO_DCGAN_PRESETS
 from tfvidgen.models.dcgan.video_discriminator import VideoDiscriminator
 from tfvidgen.models.dcgan.video_generator import VideoGenerator
-from tfvidgen.models.video_model import VideoModel
+from tfvidgen.models.generative_model import GenerativeModel
 
 
 def _adam():
@@ -29,7 +27,7 @@ def _loss_scaled(optimizer):
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
-class VideoDCGAN(VideoModel, keras.Model):
+class VideoDCGAN(GenerativeModel, keras.Model):
     """A video GAN: `VideoGenerator` against `VideoDiscriminator`, trained with `fit`.
 
     Each `train_step` updates the discriminator on a batch of real clips and
@@ -38,6 +36,9 @@ class VideoDCGAN(VideoModel, keras.Model):
     local batch and divided by the replica count, and latents are drawn for
     the global batch and sliced per replica, so under a `tf.distribute`
     strategy a step equals the single-device step on the same global batch.
+    The step is written once as two `gradient_steps.Phase`s and runs on
+    TensorFlow and on JAX. `sample`, `decode` and `interpolate` are those of
+    `GenerativeModel`; `generate` is `sample`'s GAN name.
 
     Args:
         clip_shape: `(frames, height, width, channels)` of real and generated
@@ -65,8 +66,8 @@ class VideoDCGAN(VideoModel, keras.Model):
     >>> gan = VideoDCGAN.from_preset("tiny")
     >>> gan.compile()
     >>> gan.fit(clips_dataset, epochs=1)  # batches of (batch, 4, 16, 16, 1)
-    >>> gan.generate(8, seed=1).shape
-    TensorShape([8, 4, 16, 16, 1])
+    >>> tuple(gan.sample(8, seed=1).shape)
+    (8, 4, 16, 16, 1)
 
     Reference:
         Radford, Metz & Chintala, "Unsupervised Representation Learning with
@@ -76,6 +77,8 @@ class VideoDCGAN(VideoModel, keras.Model):
 
     presets = VIDEO_DCGAN_PRESETS
     pretrained = {"moving_mnist": "dcgan_cpu_small"}  # saved_models/dcgan_cpu_small: from_preset("moving_mnist").
+    family = "dcgan"
+    checkpoint_monitor = None  # GAN losses do not rank models.
     VALIDATION_SEED = 1_000_003  # Seed of the fixed latents `test_step` scores.
 
     def __init__(
@@ -124,26 +127,6 @@ class VideoDCGAN(VideoModel, keras.Model):
         # on a batch of clips (it takes latents).
         self.built = True
 
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "clip_shape": self.clip_shape,
-            "latent_dim": self.latent_dim,
-            "generator_filters": self.generator_filters,
-            "discriminator_filters": self.discriminator_filters,
-            "two_stream": self.two_stream,
-            "spectral_norm": self.spectral_norm,
-            "synchronized_batch_norm": self.synchronized_batch_norm,
-            "minibatch_stddev_group": self.minibatch_stddev_group,
-            "generator_upsampling": self.generator_upsampling,
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     def call(self, latents, training=False):
         return self.generator(latents, training=training)
 
@@ -158,7 +141,9 @@ class VideoDCGAN(VideoModel, keras.Model):
 
         Both optimizers are built here (their slot variables created) so that
         `fit` works under `tf.distribute` strategies, and wrapped in a
-        `LossScaleOptimizer` under the `mixed_float16` policy.
+        `LossScaleOptimizer` under the `mixed_float16` policy. On JAX,
+        `model.optimizer` is a `gradient_steps.OptimizerGroup` of the two, so
+        that Keras' JAX trainer carries both optimizers' state.
         """
         self.d_optimizer = _loss_scaled(_adam() if d_optimizer == "auto" else keras.optimizers.get(d_optimizer))
         self.g_optimizer = _loss_scaled(_adam() if g_optimizer == "auto" else keras.optimizers.get(g_optimizer))
@@ -166,8 +151,12 @@ class VideoDCGAN(VideoModel, keras.Model):
         for optimizer, variables in self._optimizers_and_variables():
             optimizer.build(variables)
         super().compile(optimizer=None, loss=None, **kwargs)
+        if keras.backend.backend() == "jax":
+            self.optimizer = gradient_steps.OptimizerGroup([self.d_optimizer, self.g_optimizer])
 
     def get_compile_config(self):
+        if not self.compiled:
+            return None  # Saved uncompiled; loads uncompiled.
         return {
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
@@ -199,16 +188,6 @@ class VideoDCGAN(VideoModel, keras.Model):
         fake_logits = self.discriminator(fake, training=training)
         return real_logits, fake_logits
 
-    @staticmethod
-    def _scaled(optimizer, loss):
-        # Averaged over the local batch by hand: divide by the replica count
-        # because gradients are summed across replicas. Must run on the tape.
-        return optimizer.scale_loss(loss / replica_random.num_replicas())
-
-    @staticmethod
-    def _apply(optimizer, tape, scaled_loss, variables):
-        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
-
     def _update_trackers(self, d_loss, g_loss, real_logits, fake_logits):
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
@@ -216,22 +195,32 @@ class VideoDCGAN(VideoModel, keras.Model):
         self.fake_score_tracker.update_state(ops.mean(fake_logits))
         return distribute.step_outputs({metric.name: metric.result() for metric in self.metrics})
 
-    def train_step(self, data):
+    def _training_phases(self, data):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         batch_size = ops.shape(real)[0]
-        with tf.GradientTape() as tape:
+
+        # Each loss is averaged over the local batch by hand: divided by the
+        # replica count, because gradients are summed across replicas.
+        def discriminator_loss():
             real_logits, fake_logits = self._scores(real, self._latents(batch_size), training=True)
             d_loss = ops.mean(losses.discriminator_loss(real_logits, fake_logits, self.loss_kind))
-            scaled_loss = self._scaled(self.d_optimizer, d_loss)
-        self._apply(self.d_optimizer, tape, scaled_loss, self.discriminator.trainable_variables)
-        with tf.GradientTape() as tape:
+            return d_loss / replica_random.num_replicas(), (d_loss, real_logits, fake_logits)
+
+        def generator_loss():
             generated = self.generator(self._latents(batch_size), training=True)
             g_loss = ops.mean(losses.generator_loss(self.discriminator(generated, training=True), self.loss_kind))
-            scaled_loss = self._scaled(self.g_optimizer, g_loss)
-        self._apply(self.g_optimizer, tape, scaled_loss, self.generator.trainable_variables)
+            return g_loss / replica_random.num_replicas(), g_loss
+
+        return [
+            gradient_steps.Phase(self.d_optimizer, self.discriminator.trainable_variables, discriminator_loss),
+            gradient_steps.Phase(self.g_optimizer, self.generator.trainable_variables, generator_loss),
+        ]
+
+    def _record(self, terms):
+        (d_loss, real_logits, fake_logits), g_loss = terms
         return self._update_trackers(d_loss, g_loss, real_logits, fake_logits)
 
-    def test_step(self, data):
+    def _evaluation_logs(self, data):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         # Fixed latents: validation neither advances the training noise stream nor
         # varies from epoch to epoch. (Each replica uses the same ones.)
@@ -243,77 +232,13 @@ class VideoDCGAN(VideoModel, keras.Model):
 
     # === Generation ===
 
-    def generate_from_latents(self, latents):
-        """Clips `(batch, frames, height, width, channels)` in [0, 1] from `(batch, latent_dim)` latents."""
-        latents = validation.float32_tensor(latents)
-        if latents.shape.rank != 2 or latents.shape[-1] != self.latent_dim:
-            raise ValueError(
-                f"`latents` must have shape (batch, {self.latent_dim}). Received shape {tuple(latents.shape)}"
-            )
-        return self.generator(latents, training=False)
-
-    def sample_latents(self, num_samples, seed=None):
-        """Standard normal latents; reproducible for an int `seed`, else from the model's generator."""
-        num_samples = validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
-        shape = (num_samples, self.latent_dim)
-        if seed is None:
-            return keras.random.normal(shape, seed=self.seed_generator)
-        return replica_random.seeded_normal(num_samples, self.latent_dim, int(seed))
+    def _latent_decoder(self):
+        return self.generator
 
     def generate(self, num_samples, seed=None):
-        """Generates `num_samples` clips; the same int `seed` gives the same clips."""
-        return self.generate_from_latents(self.sample_latents(num_samples, seed))
+        """Generates `num_samples` clips; the same int `seed` gives the same clips (`sample`'s GAN name)."""
+        return self.sample(num_samples, seed)
 
-    def export_endpoints(self):
-        """`serving_default`/`generate`: latents -> clips; `sample`: (num_samples, seed) -> clips."""
-        latent_shape = (None, self.latent_dim)
-
-        def generate(latents):
-            latents = endpoints.checked(latents, latent_shape, "latents", ("batch", "latent_dim"))
-            return {"clips": self.generator(latents, training=False)}
-
-        def sample(num_samples, seed):
-            num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
-            num_samples = endpoints.at_most(num_samples, validation.MAX_SAMPLES, "num_samples")
-            latents = replica_random.seeded_normal(num_samples, self.latent_dim, endpoints.scalar(seed, "seed"))
-            return {"clips": self.generator(latents, training=False)}
-
-        example_latents = np.random.default_rng(0).normal(size=(2, self.latent_dim)).astype("float32")
-        generate_endpoint = endpoints.Endpoint(
-            generate, [tf.TensorSpec(latent_shape, tf.float32, name="latents")], {"latents": example_latents}
-        )
-        return {
-            "serving_default": generate_endpoint,
-            "generate": generate_endpoint,
-            "sample": endpoints.Endpoint(
-                sample,
-                [endpoints.scalar_spec("num_samples"), endpoints.scalar_spec("seed")],
-                {"num_samples": np.array(2, np.int32), "seed": np.array(0, np.int32)},
-            ),
-        }
-
-    def previews(self, batch, seed=0):
-        """Samples from fixed latents (as many as the batch has clips, at most 16)."""
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(batch)
-        return {"samples": self.generate(min(16, int(real.shape[0])), seed=seed)}
-
-    def interpolate(self, seed_a, seed_b, steps=8):
-        """Clips along the great circle between the latents of two seeds (slerp).
-
-        Returns:
-            `(steps, frames, height, width, channels)`, from seed_a's clip to seed_b's.
-        """
-        steps = validation.positive_int("steps", steps)
-        start, end = self.sample_latents(1, seed_a)[0], self.sample_latents(1, seed_b)[0]
-        return self.generate_from_latents(slerp(start, end, steps))
-
-
-def slerp(start, end, steps):
-    """`steps` points on the great circle from `start` to `end` (1-D tensors)."""
-    fractions = tf.linspace(0.0, 1.0, steps)[:, None]
-    cosine = tf.reduce_sum(tf.math.l2_normalize(start) * tf.math.l2_normalize(end))
-    angle = tf.acos(tf.clip_by_value(cosine, -1.0, 1.0))
-    sine = tf.sin(angle)
-    if float(sine) < 1e-6:  # Parallel latents: plain linear interpolation.
-        return start + fractions * (end - start)
-    return (tf.sin((1.0 - fractions) * angle) * start + tf.sin(fractions * angle) * end) / sine
+    def generate_from_latents(self, latents):
+        """Clips from `(batch, latent_dim)` latents (`decode`'s GAN name)."""
+        return self.decode(latents)

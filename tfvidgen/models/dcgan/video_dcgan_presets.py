@@ -32,6 +32,23 @@ VIDEO_DCGAN_PRESETS = {
         # discriminator won within 300 steps and the generator collapsed to one clip (docs/benchmarks.md).
         "training": {"batch_size": 32, "steps_per_epoch": 200, "epochs": 5, "generator_learning_rate_multiplier": 2.5},
     },
+    "gpu_moving_mnist": {
+        "description": (
+            "Moving MNIST on one GPU (JAX, bfloat16; tools/train_on_gpu.sh): the cpu_small design at twice "
+            "the width, latent 128: generator 256-128-64-32 by repeat + Conv3D, discriminator 32-64-128-256 "
+            "with spectral norm and a minibatch standard deviation channel."
+        ),
+        "config": {
+            "clip_shape": (16, 64, 64, 1),
+            "latent_dim": 128,
+            "generator_filters": (256, 128, 64, 32),
+            "discriminator_filters": (32, 64, 128, 256),
+            "spectral_norm": True,
+            "minibatch_stddev_group": 4,
+            "generator_upsampling": "resize",
+        },
+        "training": {"batch_size": 64, "steps_per_epoch": 200, "epochs": 100, "generator_learning_rate_multiplier": 2.5},
+    },
     "gpu_64x64x3": {
         "description": (
             "For GPU/TPU on UCF-101 or BAIR through tfds: 16 frames of 64x64x3, VGAN's two-stream "

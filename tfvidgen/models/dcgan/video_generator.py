@@ -86,8 +86,8 @@ class VideoGenerator(keras.Model):
                 b = keras.layers.Conv2DTranspose(
                     layer_filters, 4, strides=2, padding="same", use_bias=False, name=f"background_deconv_{index}"
                 )(b)
-                b = keras.layers.BatchNormalization(
-                    synchronized=synchronized_batch_norm, name=f"background_batch_norm_{index}"
+                b = blocks.batch_norm(
+                    synchronized_batch_norm, name=f"background_batch_norm_{index}"
                 )(b)
                 b = keras.layers.ReLU(name=f"background_relu_{index}")(b)
             b = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name="background_output")(b)

@@ -2,13 +2,11 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
-from tfvidgen import metrics as video_metrics
 from tfvidgen import validation
-from tfvidgen.export import endpoints
 from tfvidgen.losses import L1L2
+from tfvidgen.metrics import frame_metrics
 from tfvidgen.models.interpolator.frame_interpolator_presets import FRAME_INTERPOLATOR_PRESETS
 from tfvidgen.models.video_model import RANGE_TOLERANCE
 from tfvidgen.models.video_model import VideoModel
@@ -19,7 +17,15 @@ LOSSES = {
     "l1_l2": L1L2,
 }
 
-FRAME_DIMENSIONS = ("batch", "height", "width", "channels")
+
+
+def _eager():
+    """True outside a traced function, where values can be read (TensorFlow's graphs are traced)."""
+    if keras.backend.backend() != "tensorflow":
+        return True
+    import tensorflow as tf
+
+    return tf.executing_eagerly()
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
@@ -81,6 +87,8 @@ class FrameInterpolator(VideoModel, keras.Model):
     """
 
     presets = FRAME_INTERPOLATOR_PRESETS
+    family = "interpolator"
+    checkpoint_monitor = "val_loss"
     pretrained = {
         "moving_mnist": "interpolator_cpu_small"
     }  # saved_models/interpolator_cpu_small: from_preset("moving_mnist").
@@ -192,7 +200,7 @@ class FrameInterpolator(VideoModel, keras.Model):
         if isinstance(loss, str) and loss in LOSSES:
             loss = LOSSES[loss]()
         if metrics == "auto":
-            metrics = [video_metrics.PSNR()]
+            metrics = [frame_metrics.PSNR()]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def input_shapes(self, x, y):
@@ -204,13 +212,13 @@ class FrameInterpolator(VideoModel, keras.Model):
 
     def _check_frames(self, frames, name):
         frames = validation.float32_tensor(frames)
-        if frames.shape.rank != 4 or tuple(frames.shape[1:]) != self.frame_shape:
+        if len(frames.shape) != 4 or tuple(frames.shape[1:]) != self.frame_shape:
             raise ValueError(
                 f"`{name}` must have shape (batch, {', '.join(map(str, self.frame_shape))}). "
                 f"Received shape {tuple(frames.shape)}"
             )
-        if tf.executing_eagerly() and int(tf.size(frames)):
-            low, high = float(tf.reduce_min(frames)), float(tf.reduce_max(frames))
+        if _eager() and frames.shape[0]:
+            low, high = float(ops.min(frames)), float(ops.max(frames))
             if low < -RANGE_TOLERANCE or high > 1.0 + RANGE_TOLERANCE:
                 raise ValueError(
                     f"`{name}` must hold float values in [0, 1] (divide uint8 frames by 255). "
@@ -236,14 +244,14 @@ class FrameInterpolator(VideoModel, keras.Model):
                 f"Received: {frame_a.shape[0]} and {frame_b.shape[0]}"
             )
         batch_size = validation.positive_int("batch_size", batch_size)
-        neighbours = tf.stack([frame_a, frame_b], axis=1)
+        neighbours = ops.stack([frame_a, frame_b], axis=1)
         if neighbours.shape[0] == 0:
-            return tf.zeros((0,) + self.frame_shape, tf.float32)
+            return ops.zeros((0,) + self.frame_shape, "float32")
         chunks = [
             self(neighbours[start : start + batch_size], training=False)
             for start in range(0, neighbours.shape[0], batch_size)
         ]
-        return tf.concat(chunks, axis=0)
+        return ops.concatenate(chunks, axis=0)
 
     def interpolate_clip(self, clip, factor=2, batch_size=32):
         """Inserts `factor - 1` frames between each pair of neighbours by recursive halving.
@@ -261,7 +269,7 @@ class FrameInterpolator(VideoModel, keras.Model):
             channels)`; the input frames are at positions 0, factor, 2 * factor...
         """
         clip = validation.float32_tensor(clip)
-        if clip.shape.rank != 4 or clip.shape[0] == 0:
+        if len(clip.shape) != 4 or clip.shape[0] == 0:
             raise ValueError(
                 f"`clip` must have shape (frames >= 1, {', '.join(map(str, self.frame_shape))}). "
                 f"Received shape {tuple(clip.shape)}"
@@ -275,81 +283,6 @@ class FrameInterpolator(VideoModel, keras.Model):
                 break
             middles = self.interpolate(frames[:-1], frames[1:], batch_size=batch_size)
             # (pairs, 2, H, W, C) -> (2 * pairs, H, W, C): frame, middle, frame, middle, ...
-            interleaved = tf.reshape(tf.stack([frames[:-1], middles], axis=1), (-1,) + self.frame_shape)
-            frames = tf.concat([interleaved, frames[-1:]], axis=0)
+            interleaved = ops.reshape(ops.stack([frames[:-1], middles], axis=1), (-1,) + self.frame_shape)
+            frames = ops.concatenate([interleaved, frames[-1:]], axis=0)
         return frames
-
-    def previews(self, batch, seed=0):
-        """Frames t, t + 1, t + 2: the truth, the model's middle, and linear blending's."""
-        neighbours, middle, _ = keras.utils.unpack_x_y_sample_weight(batch)
-        neighbours = validation.float32_tensor(neighbours)
-        frame_a, frame_b = neighbours[:, 0], neighbours[:, 1]
-
-        def triplet(between):
-            return tf.stack([frame_a, validation.float32_tensor(between), frame_b], axis=1)
-
-        previews = {
-            "prediction": triplet(self.interpolate(frame_a, frame_b)),
-            "linear_blend": triplet(0.5 * (frame_a + frame_b)),
-        }
-        if middle is not None:
-            previews = {"truth": triplet(middle), **previews}
-        return previews
-
-    def export_endpoints(self):
-        """`serving_default`/`interpolate`: `(frame_a, frame_b)` -> `{"middle"}`;
-        `interpolate_clip`: `(clip, factor)` -> `{"frames"}`, as `interpolate_clip`.
-
-        Batch and clip length are dynamic; height, width and channels are this model's.
-        """
-        frame_shape = (None,) + self.frame_shape
-
-        def interpolate(frame_a, frame_b):
-            frame_a = endpoints.checked(frame_a, frame_shape, "frame_a", FRAME_DIMENSIONS)
-            frame_b = endpoints.checked(frame_b, frame_shape, "frame_b", FRAME_DIMENSIONS)
-            same_batch = tf.debugging.assert_equal(
-                tf.shape(frame_a)[0],
-                tf.shape(frame_b)[0],
-                message="`frame_a` and `frame_b` must have the same batch size",
-            )
-            with tf.control_dependencies([same_batch]):
-                neighbours = tf.stack([frame_a, frame_b], axis=1)
-            return {"middle": tf.cast(self(neighbours, training=False), tf.float32)}
-
-        def interpolate_clip(clip, factor):
-            clip = endpoints.checked(clip, frame_shape, "clip", ("frames",) + FRAME_DIMENSIONS[1:])
-            factor = endpoints.positive(endpoints.scalar(factor, "factor"), "factor")
-            checks = [
-                tf.debugging.assert_equal(
-                    tf.bitwise.bitwise_and(factor, factor - 1), 0, message="`factor` must be a power of 2"
-                ),
-                tf.debugging.assert_positive(tf.shape(clip)[0], message="`clip` needs at least 1 frame"),
-            ]
-            with tf.control_dependencies(checks):
-                clip = tf.identity(clip)
-
-            def double_frame_rate(rate, frames):
-                middles = tf.cast(self(tf.stack([frames[:-1], frames[1:]], axis=1), training=False), tf.float32)
-                interleaved = tf.reshape(tf.stack([frames[:-1], middles], axis=1), (-1,) + self.frame_shape)
-                return rate * 2, tf.concat([interleaved, frames[-1:]], axis=0)
-
-            _, frames = tf.while_loop(
-                lambda rate, frames: (rate < factor) & (tf.shape(frames)[0] > 1),
-                double_frame_rate,
-                (tf.constant(1), clip),
-                shape_invariants=(tf.TensorShape([]), tf.TensorShape(frame_shape)),
-            )
-            return {"frames": frames}
-
-        rng = np.random.default_rng(0)
-        endpoint = endpoints.Endpoint(
-            interpolate,
-            [endpoints.video_spec(frame_shape, "frame_a"), endpoints.video_spec(frame_shape, "frame_b")],
-            {name: rng.random((2,) + self.frame_shape).astype("float32") for name in ("frame_a", "frame_b")},
-        )
-        clip_endpoint = endpoints.Endpoint(
-            interpolate_clip,
-            [endpoints.video_spec(frame_shape, "clip"), endpoints.scalar_spec("factor")],
-            {"clip": rng.random((3,) + self.frame_shape).astype("float32"), "factor": np.array(4, np.int32)},
-        )
-        return {"serving_default": endpoint, "interpolate": endpoint, "interpolate_clip": clip_endpoint}

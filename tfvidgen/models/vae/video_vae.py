@@ -3,8 +3,6 @@
 import math
 
 import keras
-import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from tfvidgen import distribute
@@ -12,16 +10,16 @@ from tfvidgen import losses
 from tfvidgen import replica_random
 from tfvidgen import schedules
 from tfvidgen import validation
-from tfvidgen.export import endpoints
 from tfvidgen.layers import Sampling
+from tfvidgen.models import gradient_steps
+from tfvidgen.models.generative_model import GenerativeModel
 from tfvidgen.models.vae.video_decoder import VideoDecoder
 from tfvidgen.models.vae.video_encoder import VideoEncoder
 from tfvidgen.models.vae.video_vae_presets import VIDEO_VAE_PRESETS
-from tfvidgen.models.video_model import VideoModel
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
-class VideoVAE(VideoModel, keras.Model):
+class VideoVAE(GenerativeModel, keras.Model):
     """A variational autoencoder of clips (Kingma & Welling, 2014).
 
     `VideoEncoder` gives a diagonal Gaussian posterior, `tfvidgen.layers.Sampling`
@@ -32,7 +30,8 @@ class VideoVAE(VideoModel, keras.Model):
     scheduled (KL annealing) and optional free bits. Metrics: `loss`,
     `reconstruction_loss`, `kl_loss`, `beta`, and the negative ELBO (`beta`
     = 1, no free bits) in nats per clip (`nelbo`) and in bits per dimension
-    (`bits_per_dim`).
+    (`bits_per_dim`). The KL term is part of the training step on every
+    backend (one `gradient_steps.Phase`, TensorFlow or JAX).
 
     Args:
         clip_shape: `(frames, height, width, channels)`.
@@ -56,8 +55,8 @@ class VideoVAE(VideoModel, keras.Model):
     >>> vae = VideoVAE.from_preset("tiny")
     >>> vae.compile()
     >>> vae.fit(clips_dataset, epochs=1)
-    >>> vae.sample(4, seed=0).shape
-    TensorShape([4, 4, 16, 16, 1])
+    >>> tuple(vae.sample(4, seed=0).shape)
+    (4, 4, 16, 16, 1)
 
     Reference:
         Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
@@ -68,6 +67,8 @@ class VideoVAE(VideoModel, keras.Model):
 
     presets = VIDEO_VAE_PRESETS
     pretrained = {"moving_mnist": "vae_cpu_small"}  # saved_models/vae_cpu_small: from_preset("moving_mnist").
+    family = "vae"
+    checkpoint_monitor = "val_nelbo"
 
     def __init__(
         self,
@@ -108,25 +109,6 @@ class VideoVAE(VideoModel, keras.Model):
         }
         self.num_dimensions = math.prod(self.clip_shape)
         self.built = True
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "clip_shape": self.clip_shape,
-            "latent_dim": self.latent_dim,
-            "encoder_filters": self.encoder_filters,
-            "decoder_filters": self.decoder_filters,
-            "reconstruction": self.reconstruction,
-            "beta": schedules.serialize(self.beta),
-            "free_bits": self.free_bits,
-            "synchronized_batch_norm": self.synchronized_batch_norm,
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def compile(self, optimizer="auto", **kwargs):
         """Compiles with Adam(1e-3) by default; the loss is the ELBO's (no `loss=`)."""
@@ -173,17 +155,20 @@ class VideoVAE(VideoModel, keras.Model):
             tracker.update_state(terms[name])
         return distribute.step_outputs({name: tracker.result() for name, tracker in self.trackers.items()})
 
-    def train_step(self, data):
+    def _training_phases(self, data):
         clips, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
+
+        def loss():
             terms = self._terms(clips, training=True)
             # Averaged over the local batch by hand: gradients are summed over replicas.
-            scaled_loss = self.optimizer.scale_loss(terms["loss"] / replica_random.num_replicas())
-        gradients = tape.gradient(scaled_loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return self._update_trackers(terms)
+            return terms["loss"] / replica_random.num_replicas(), terms
 
-    def test_step(self, data):
+        return [gradient_steps.Phase(self.optimizer, self.trainable_variables, loss)]
+
+    def _record(self, terms):
+        return self._update_trackers(terms[0])
+
+    def _evaluation_logs(self, data):
         clips, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return self._update_trackers(self._terms(clips, training=False))
 
@@ -191,101 +176,29 @@ class VideoVAE(VideoModel, keras.Model):
 
     def _check_clips(self, clips, name="clips"):
         clips = validation.float32_tensor(clips)
-        if clips.shape.rank != 5 or tuple(clips.shape[1:]) != self.clip_shape:
+        if len(clips.shape) != 5 or tuple(clips.shape[1:]) != self.clip_shape:
             raise ValueError(
                 f"`{name}` must have shape (batch, {', '.join(map(str, self.clip_shape))}). "
                 f"Received shape {tuple(clips.shape)}"
             )
         return clips
 
+    def _latent_decoder(self):
+        return self.decoder
+
+    def _encode_endpoint(self, value, name):
+        if tuple(value.shape) != self.clip_shape:
+            raise ValueError(
+                f"`{name}` must be an int seed, a latent vector of shape ({self.latent_dim},) or a clip of shape "
+                f"{self.clip_shape}. Received shape {tuple(value.shape)}"
+            )
+        return self.encode(value[None])[0][0]
+
     def encode(self, clips):
         """Posterior `(z_mean, z_log_var)`, each `(batch, latent_dim)`."""
         return tuple(self.encoder(self._check_clips(clips), training=False))
-
-    def decode(self, latents):
-        """Clips in [0, 1] from `(batch, latent_dim)` latents."""
-        latents = validation.float32_tensor(latents)
-        if latents.shape.rank != 2 or latents.shape[-1] != self.latent_dim:
-            raise ValueError(
-                f"`latents` must have shape (batch, {self.latent_dim}). Received shape {tuple(latents.shape)}"
-            )
-        return self.decoder(latents, training=False)
 
     def reconstruct(self, clips, deterministic=True):
         """Decodes the posterior mean (or, with `deterministic=False`, a posterior sample)."""
         z_mean, z_log_var = self.encode(clips)
         return self.decode(self.sampling(z_mean, z_log_var, deterministic=deterministic))
-
-    def sample(self, num_samples, seed=None):
-        """Decodes latents drawn from the prior; the same int `seed` gives the same clips."""
-        num_samples = validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
-        shape = (num_samples, self.latent_dim)
-        if seed is None:
-            latents = keras.random.normal(shape, seed=self.seed_generator)
-        else:
-            latents = replica_random.seeded_normal(num_samples, self.latent_dim, int(seed))
-        return self.decode(latents)
-
-    def previews(self, batch, seed=0):
-        """The batch's clips, their reconstructions, and samples from fixed latents."""
-        clips, _, _ = keras.utils.unpack_x_y_sample_weight(batch)
-        return {
-            "input": clips,
-            "reconstruction": self.reconstruct(clips),
-            "samples": self.sample(int(clips.shape[0]), seed=seed),
-        }
-
-    def interpolate(self, clip_a, clip_b, steps=8):
-        """Decodes `steps` points on the line between the posterior means of two clips.
-
-        Returns:
-            `(steps, frames, height, width, channels)`.
-        """
-        steps = validation.positive_int("steps", steps)
-        start, _ = self.encode(validation.float32_tensor(clip_a)[None])
-        end, _ = self.encode(validation.float32_tensor(clip_b)[None])
-        fractions = tf.linspace(0.0, 1.0, steps)[:, None]
-        return self.decode(start + fractions * (end - start))
-
-    def export_endpoints(self):
-        """`serving_default`/`reconstruct`, `encode`, `decode` and `sample` signatures."""
-        clip_shape = (None,) + self.clip_shape
-        latent_shape = (None, self.latent_dim)
-
-        def reconstruct(clips):
-            z_mean, z_log_var = self.encoder(endpoints.checked(clips, clip_shape, "clips"), training=False)
-            return {"reconstruction": self.decoder(z_mean, training=False), "z_mean": z_mean, "z_log_var": z_log_var}
-
-        def encode(clips):
-            z_mean, z_log_var = self.encoder(endpoints.checked(clips, clip_shape, "clips"), training=False)
-            return {"z_mean": z_mean, "z_log_var": z_log_var}
-
-        def decode(latents):
-            latents = endpoints.checked(latents, latent_shape, "latents", ("batch", "latent_dim"))
-            return {"clips": self.decoder(latents, training=False)}
-
-        def sample(num_samples, seed):
-            num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
-            num_samples = endpoints.at_most(num_samples, validation.MAX_SAMPLES, "num_samples")
-            latents = replica_random.seeded_normal(num_samples, self.latent_dim, endpoints.scalar(seed, "seed"))
-            return {"clips": self.decoder(latents, training=False)}
-
-        rng = np.random.default_rng(0)
-        clips_example = {"clips": rng.random((2,) + self.clip_shape).astype("float32")}
-        clips_spec = [endpoints.video_spec(clip_shape, "clips")]
-        reconstruct_endpoint = endpoints.Endpoint(reconstruct, clips_spec, clips_example)
-        return {
-            "serving_default": reconstruct_endpoint,
-            "reconstruct": reconstruct_endpoint,
-            "encode": endpoints.Endpoint(encode, clips_spec, clips_example),
-            "decode": endpoints.Endpoint(
-                decode,
-                [tf.TensorSpec(latent_shape, tf.float32, name="latents")],
-                {"latents": rng.normal(size=(2, self.latent_dim)).astype("float32")},
-            ),
-            "sample": endpoints.Endpoint(
-                sample,
-                [endpoints.scalar_spec("num_samples"), endpoints.scalar_spec("seed")],
-                {"num_samples": np.array(2, np.int32), "seed": np.array(0, np.int32)},
-            ),
-        }

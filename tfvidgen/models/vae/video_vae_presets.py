@@ -27,6 +27,21 @@ VIDEO_VAE_PRESETS = {
         },
         "training": {"batch_size": 32, "steps_per_epoch": 200, "epochs": 5},
     },
+    "gpu_moving_mnist": {
+        "description": (
+            "Moving MNIST on one GPU (JAX, bfloat16; tools/train_on_gpu.sh): the cpu_small design at twice "
+            "the width, latent 128: encoder 32-64-128-256, decoder 256-128-64-32, Bernoulli likelihood, KL "
+            "weight warmed up from 0 to 1 over 2,000 steps."
+        ),
+        "config": {
+            "clip_shape": (16, 64, 64, 1),
+            "latent_dim": 128,
+            "encoder_filters": (32, 64, 128, 256),
+            "decoder_filters": (256, 128, 64, 32),
+            "beta": schedules.LinearSchedule(0.0, 1.0, steps=2_000),
+        },
+        "training": {"batch_size": 64, "steps_per_epoch": 200, "epochs": 100},
+    },
     "gpu_64x64x3": {
         "description": (
             "For GPU/TPU on UCF-101 or BAIR through tfds: 16 frames of 64x64x3, latent 256, encoder "

@@ -1,0 +1,203 @@
+"""Serving signatures of each model family: `{name: Endpoint}` for `tfvidgen.export`.
+
+They live here, not in the model classes, so that the models import no
+TensorFlow and run on any Keras backend; exporting is TensorFlow's job (a
+model trained on JAX loads under TensorFlow and exports from there).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfvidgen import replica_random
+from tfvidgen import validation
+from tfvidgen.export import endpoints
+
+FRAME_DIMENSIONS = ("batch", "height", "width", "channels")
+
+
+def for_model(model):
+    """The endpoints of a tfvidgen model, chosen by its `family`."""
+    family = getattr(model, "family", None)
+    if family not in FAMILY_ENDPOINTS:
+        raise ValueError(
+            f"{type(model).__name__} has no serving signatures: `family` must be one of {sorted(FAMILY_ENDPOINTS)}. "
+            f"Received: family={family!r}"
+        )
+    return FAMILY_ENDPOINTS[family](model)
+
+
+def convlstm_endpoints(model):
+    """`serving_default`/`predict`: frames -> next frames; `rollout`: (context, n) -> n future frames.
+
+    Batch and time are dynamic; height, width and channels are this model's.
+    """
+    video_shape = (None, None) + model.frame_shape
+
+    def predict(frames):
+        return {"next_frames": model(endpoints.checked(frames, video_shape, "frames"), training=False)}
+
+    def rollout(context, num_future_frames):
+        context = endpoints.checked(context, video_shape, "context")
+        has_frames = tf.debugging.assert_positive(tf.shape(context)[1], message="`context` needs at least 1 frame")
+        num_future_frames = endpoints.non_negative(
+            endpoints.at_most(
+                endpoints.scalar(num_future_frames, "num_future_frames"), validation.MAX_FRAMES, "num_future_frames"
+            ),
+            "num_future_frames",
+        )
+        with tf.control_dependencies([has_frames]):
+            return {"future_frames": model.rollout(context, num_future_frames)}
+
+    context = np.random.default_rng(0).random((1, model.context_frames) + model.frame_shape).astype("float32")
+    predict_endpoint = endpoints.Endpoint(
+        predict, [endpoints.video_spec(video_shape, "frames")], {"frames": context}
+    )
+    return {
+        "serving_default": predict_endpoint,
+        "predict": predict_endpoint,
+        "rollout": endpoints.Endpoint(
+            rollout,
+            [endpoints.video_spec(video_shape, "context"), endpoints.scalar_spec("num_future_frames")],
+            {"context": context, "num_future_frames": np.array(10, np.int32)},
+        ),
+    }
+
+
+def dcgan_endpoints(model):
+    """`serving_default`/`generate`: latents -> clips; `sample`: (num_samples, seed) -> clips."""
+    latent_shape = (None, model.latent_dim)
+
+    def generate(latents):
+        latents = endpoints.checked(latents, latent_shape, "latents", ("batch", "latent_dim"))
+        return {"clips": model.generator(latents, training=False)}
+
+    def sample(num_samples, seed):
+        num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
+        num_samples = endpoints.at_most(num_samples, validation.MAX_SAMPLES, "num_samples")
+        latents = replica_random.seeded_normal(num_samples, model.latent_dim, endpoints.scalar(seed, "seed"))
+        return {"clips": model.generator(latents, training=False)}
+
+    example_latents = np.random.default_rng(0).normal(size=(2, model.latent_dim)).astype("float32")
+    generate_endpoint = endpoints.Endpoint(
+        generate, [tf.TensorSpec(latent_shape, tf.float32, name="latents")], {"latents": example_latents}
+    )
+    return {
+        "serving_default": generate_endpoint,
+        "generate": generate_endpoint,
+        "sample": endpoints.Endpoint(
+            sample,
+            [endpoints.scalar_spec("num_samples"), endpoints.scalar_spec("seed")],
+            {"num_samples": np.array(2, np.int32), "seed": np.array(0, np.int32)},
+        ),
+    }
+
+
+def vae_endpoints(model):
+    """`serving_default`/`reconstruct`, `encode`, `decode` and `sample` signatures."""
+    clip_shape = (None,) + model.clip_shape
+    latent_shape = (None, model.latent_dim)
+
+    def reconstruct(clips):
+        z_mean, z_log_var = model.encoder(endpoints.checked(clips, clip_shape, "clips"), training=False)
+        return {"reconstruction": model.decoder(z_mean, training=False), "z_mean": z_mean, "z_log_var": z_log_var}
+
+    def encode(clips):
+        z_mean, z_log_var = model.encoder(endpoints.checked(clips, clip_shape, "clips"), training=False)
+        return {"z_mean": z_mean, "z_log_var": z_log_var}
+
+    def decode(latents):
+        latents = endpoints.checked(latents, latent_shape, "latents", ("batch", "latent_dim"))
+        return {"clips": model.decoder(latents, training=False)}
+
+    def sample(num_samples, seed):
+        num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
+        num_samples = endpoints.at_most(num_samples, validation.MAX_SAMPLES, "num_samples")
+        latents = replica_random.seeded_normal(num_samples, model.latent_dim, endpoints.scalar(seed, "seed"))
+        return {"clips": model.decoder(latents, training=False)}
+
+    rng = np.random.default_rng(0)
+    clips_example = {"clips": rng.random((2,) + model.clip_shape).astype("float32")}
+    clips_spec = [endpoints.video_spec(clip_shape, "clips")]
+    reconstruct_endpoint = endpoints.Endpoint(reconstruct, clips_spec, clips_example)
+    return {
+        "serving_default": reconstruct_endpoint,
+        "reconstruct": reconstruct_endpoint,
+        "encode": endpoints.Endpoint(encode, clips_spec, clips_example),
+        "decode": endpoints.Endpoint(
+            decode,
+            [tf.TensorSpec(latent_shape, tf.float32, name="latents")],
+            {"latents": rng.normal(size=(2, model.latent_dim)).astype("float32")},
+        ),
+        "sample": endpoints.Endpoint(
+            sample,
+            [endpoints.scalar_spec("num_samples"), endpoints.scalar_spec("seed")],
+            {"num_samples": np.array(2, np.int32), "seed": np.array(0, np.int32)},
+        ),
+    }
+
+
+def interpolator_endpoints(model):
+    """`serving_default`/`interpolate`: `(frame_a, frame_b)` -> `{"middle"}`;
+    `interpolate_clip`: `(clip, factor)` -> `{"frames"}`, as `interpolate_clip`.
+
+    Batch and clip length are dynamic; height, width and channels are this model's.
+    """
+    frame_shape = (None,) + model.frame_shape
+
+    def interpolate(frame_a, frame_b):
+        frame_a = endpoints.checked(frame_a, frame_shape, "frame_a", FRAME_DIMENSIONS)
+        frame_b = endpoints.checked(frame_b, frame_shape, "frame_b", FRAME_DIMENSIONS)
+        same_batch = tf.debugging.assert_equal(
+            tf.shape(frame_a)[0],
+            tf.shape(frame_b)[0],
+            message="`frame_a` and `frame_b` must have the same batch size",
+        )
+        with tf.control_dependencies([same_batch]):
+            neighbours = tf.stack([frame_a, frame_b], axis=1)
+        return {"middle": tf.cast(model(neighbours, training=False), tf.float32)}
+
+    def interpolate_clip(clip, factor):
+        clip = endpoints.checked(clip, frame_shape, "clip", ("frames",) + FRAME_DIMENSIONS[1:])
+        factor = endpoints.positive(endpoints.scalar(factor, "factor"), "factor")
+        checks = [
+            tf.debugging.assert_equal(
+                tf.bitwise.bitwise_and(factor, factor - 1), 0, message="`factor` must be a power of 2"
+            ),
+            tf.debugging.assert_positive(tf.shape(clip)[0], message="`clip` needs at least 1 frame"),
+        ]
+        with tf.control_dependencies(checks):
+            clip = tf.identity(clip)
+
+        def double_frame_rate(rate, frames):
+            middles = tf.cast(model(tf.stack([frames[:-1], frames[1:]], axis=1), training=False), tf.float32)
+            interleaved = tf.reshape(tf.stack([frames[:-1], middles], axis=1), (-1,) + model.frame_shape)
+            return rate * 2, tf.concat([interleaved, frames[-1:]], axis=0)
+
+        _, frames = tf.while_loop(
+            lambda rate, frames: (rate < factor) & (tf.shape(frames)[0] > 1),
+            double_frame_rate,
+            (tf.constant(1), clip),
+            shape_invariants=(tf.TensorShape([]), tf.TensorShape(frame_shape)),
+        )
+        return {"frames": frames}
+
+    rng = np.random.default_rng(0)
+    endpoint = endpoints.Endpoint(
+        interpolate,
+        [endpoints.video_spec(frame_shape, "frame_a"), endpoints.video_spec(frame_shape, "frame_b")],
+        {name: rng.random((2,) + model.frame_shape).astype("float32") for name in ("frame_a", "frame_b")},
+    )
+    clip_endpoint = endpoints.Endpoint(
+        interpolate_clip,
+        [endpoints.video_spec(frame_shape, "clip"), endpoints.scalar_spec("factor")],
+        {"clip": rng.random((3,) + model.frame_shape).astype("float32"), "factor": np.array(4, np.int32)},
+    )
+    return {"serving_default": endpoint, "interpolate": endpoint, "interpolate_clip": clip_endpoint}
+
+
+FAMILY_ENDPOINTS = {
+    "convlstm": convlstm_endpoints,
+    "dcgan": dcgan_endpoints,
+    "vae": vae_endpoints,
+    "interpolator": interpolator_endpoints,
+}

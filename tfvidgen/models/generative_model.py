@@ -1,0 +1,95 @@
+"""What the two generative families share: latents from a prior, decoded to clips, one verb per action."""
+
+import numbers
+
+from keras import ops
+
+from tfvidgen import replica_random
+from tfvidgen import validation
+from tfvidgen.models import gradient_steps
+from tfvidgen.models.video_model import VideoModel
+
+
+class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
+    """Mixin for models that decode `(batch, latent_dim)` N(0, I) latents into clips.
+
+    The DCGAN and the VAE answer the same calls:
+    - `sample(num_samples, seed=None)`: clips from prior latents, the same for
+      the same int `seed` (per backend);
+    - `sample_latents(num_samples, seed=None)` and `decode(latents)`;
+    - `interpolate(start, end, steps=8)`: clips along a path in latent space.
+
+    A family implements `_latent_decoder()` (the network that decodes) and may
+    implement `_encode_endpoint(clip)` (the VAE's posterior mean).
+    """
+
+    latent_dim = None
+
+    def _latent_decoder(self):
+        raise NotImplementedError
+
+    def _encode_endpoint(self, value, name):
+        raise ValueError(
+            f"`{name}` must be an int seed or a latent vector of shape ({self.latent_dim},). "
+            f"Received shape {tuple(value.shape)}"
+        )
+
+    def decode(self, latents):
+        """Clips `(batch, frames, height, width, channels)` in [0, 1] from `(batch, latent_dim)` latents."""
+        latents = validation.float32_tensor(latents)
+        if len(latents.shape) != 2 or latents.shape[-1] != self.latent_dim:
+            raise ValueError(
+                f"`latents` must have shape (batch, {self.latent_dim}). Received shape {tuple(latents.shape)}"
+            )
+        return self._latent_decoder()(latents, training=False)
+
+    def sample_latents(self, num_samples, seed=None):
+        """Standard normal latents; reproducible for an int `seed`, else from the model's seed generator."""
+        num_samples = validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
+        if seed is None:
+            return replica_random.normal((num_samples, self.latent_dim), self.seed_generator)
+        return replica_random.seeded_normal(num_samples, self.latent_dim, int(seed))
+
+    def sample(self, num_samples, seed=None):
+        """Decodes `num_samples` prior latents; the same int `seed` gives the same clips."""
+        return self.decode(self.sample_latents(num_samples, seed))
+
+    def interpolate(self, start, end, steps=8):
+        """Decodes `steps` latents on a path from `start` to `end`.
+
+        Args:
+            start, end: each an int seed (its prior latent, as `sample(1, seed)`
+                uses), a latent vector `(latent_dim,)`, or for the VAE a clip
+                `(frames, height, width, channels)` (its posterior mean).
+            steps: number of clips, the two ends included.
+
+        Returns:
+            `(steps, frames, height, width, channels)`. Between two seeds the
+            path is the great circle (slerp), which keeps prior samples at a
+            typical norm; otherwise the straight line.
+        """
+        steps = validation.positive_int("steps", steps)
+        start_latent, end_latent = self._endpoint_latent(start, "start"), self._endpoint_latent(end, "end")
+        if isinstance(start, numbers.Integral) and isinstance(end, numbers.Integral):
+            return self.decode(slerp(start_latent, end_latent, steps))
+        fractions = ops.linspace(0.0, 1.0, steps)[:, None]
+        return self.decode(start_latent + fractions * (end_latent - start_latent))
+
+    def _endpoint_latent(self, value, name):
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return self.sample_latents(1, value)[0]
+        value = validation.float32_tensor(value)
+        if tuple(value.shape) == (self.latent_dim,):
+            return value
+        return self._encode_endpoint(value, name)
+
+
+def slerp(start, end, steps):
+    """`steps` points on the great circle from `start` to `end` (1-D tensors)."""
+    fractions = ops.linspace(0.0, 1.0, steps)[:, None]
+    cosine = ops.sum(ops.normalize(start, axis=-1) * ops.normalize(end, axis=-1))
+    angle = ops.arccos(ops.clip(cosine, -1.0, 1.0))
+    sine = ops.sin(angle)
+    if float(sine) < 1e-6:  # Parallel latents: plain linear interpolation.
+        return start + fractions * (end - start)
+    return (ops.sin((1.0 - fractions) * angle) * start + ops.sin(fractions * angle) * end) / sine

@@ -1,0 +1,162 @@
+"""One training step, written once per backend: the families describe it, these run it.
+
+A family's training step is a list of `Phase`s, each an optimizer, the
+variables it updates and a function returning `(loss, terms)`. Phases run in
+order and each sees the variables the ones before it updated (the GAN's
+generator phase sees the discriminator just updated). Then `record(terms)`
+updates the metric trackers and returns the logs.
+
+- TensorFlow: a `tf.GradientTape` per phase and `apply_gradients`.
+- JAX: Keras' JAX trainer hands `train_step` the state as arrays and wants
+  new arrays back. As the Keras authors advise, every variable is mapped to
+  its current value in a `keras.StatelessScope`, the phase's variables to the
+  traced arguments of `jax.value_and_grad`; the same family code then runs
+  unchanged, and what it assigns (batch-norm statistics, seed generators,
+  metrics) is read back from the scope. `optimizer.stateless_apply` updates.
+"""
+
+import collections
+
+import keras
+
+Phase = collections.namedtuple("Phase", ["optimizer", "variables", "loss"])
+
+
+class PhasedSteps:
+    """Mixin (before `keras.Model`): `train_step`/`test_step` from a family's description, on every backend.
+
+    The family implements `_training_phases(data)` (a list of `Phase`),
+    `_record(terms)` (trackers updated, logs returned) and
+    `_evaluation_logs(data)`.
+    """
+
+    def train_step(self, *args):
+        return train_step(self, args, self._training_phases, self._record)
+
+    def test_step(self, *args):
+        return test_step(self, args, self._evaluation_logs)
+
+
+def train_step(model, args, phases, record):
+    """`train_step(data)` on TensorFlow, `train_step(state, data)` on JAX.
+
+    Args:
+        model: the `keras.Model` being trained.
+        args: the arguments Keras gave `train_step`.
+        phases: `data -> [Phase]`.
+        record: `[terms] -> logs`, one `terms` per phase.
+    """
+    if keras.backend.backend() == "jax":
+        state, data = args
+        return _jax_train_step(model, state, phases(data), record)
+    (data,) = args
+    return _tensorflow_train_step(phases(data), record)
+
+
+def test_step(model, args, evaluate):
+    """`test_step(data)` on TensorFlow, `test_step(state, data)` on JAX; `evaluate: data -> logs`."""
+    if keras.backend.backend() == "jax":
+        state, data = args
+        trainable, non_trainable, metrics = state
+        variables = model.trainable_variables + model.non_trainable_variables + model.metrics_variables
+        values = dict(zip(map(id, variables), list(trainable) + list(non_trainable) + list(metrics)))
+        logs, values = _run_in_scope(variables, values, lambda: evaluate(data))
+        return logs, (
+            [values[id(v)] for v in model.trainable_variables],
+            [values[id(v)] for v in model.non_trainable_variables],
+            [values[id(v)] for v in model.metrics_variables],
+        )
+    (data,) = args
+    return evaluate(data)
+
+
+def _tensorflow_train_step(phases, record):
+    import tensorflow as tf
+
+    all_terms = []
+    for optimizer, variables, loss_fn in phases:
+        with tf.GradientTape() as tape:
+            loss, terms = loss_fn()
+            scaled_loss = optimizer.scale_loss(loss)
+        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
+        all_terms.append(terms)
+    return record(all_terms)
+
+
+def _run_in_scope(variables, values, function, overrides=()):
+    """Runs `function` with every variable read as `values[id]` (or `overrides`); returns its result and the new values."""
+    mapping = dict(values)
+    mapping.update(overrides)
+    with keras.StatelessScope(state_mapping=[(v, mapping[id(v)]) for v in variables]) as scope:
+        result = function()
+    updated = dict(values)
+    for variable in variables:
+        value = scope.get_current_value(variable)
+        if value is not None:
+            updated[id(variable)] = value
+    return result, updated
+
+
+def _jax_train_step(model, state, phases, record):
+    import jax
+
+    trainable, non_trainable, optimizer_values, metrics = state
+    optimizer_variables = list(model.optimizer.variables)
+    variables = model.trainable_variables + model.non_trainable_variables + optimizer_variables + model.metrics_variables
+    values = dict(
+        zip(map(id, variables), list(trainable) + list(non_trainable) + list(optimizer_values) + list(metrics))
+    )
+    all_terms = []
+    for optimizer, phase_variables, loss_fn in phases:
+        ids = [id(v) for v in phase_variables]
+
+        def scaled_loss(phase_values, values=values, loss_fn=loss_fn, optimizer=optimizer, ids=ids):
+            def run():
+                loss, terms = loss_fn()
+                return optimizer.scale_loss(loss), terms
+
+            (loss, terms), updated = _run_in_scope(variables, values, run, overrides=zip(ids, phase_values))
+            return loss, (terms, {key: value for key, value in updated.items() if key not in ids})
+
+        (_, (terms, updates)), gradients = jax.value_and_grad(scaled_loss, has_aux=True)([values[i] for i in ids])
+        values = {**values, **updates}
+        new_phase_values, new_optimizer_values = optimizer.stateless_apply(
+            [values[id(v)] for v in optimizer.variables], gradients, [values[i] for i in ids]
+        )
+        values.update(zip(ids, new_phase_values))
+        values.update(zip((id(v) for v in optimizer.variables), new_optimizer_values))
+        all_terms.append(terms)
+    logs, values = _run_in_scope(variables, values, lambda: record(all_terms))
+    return logs, (
+        [values[id(v)] for v in model.trainable_variables],
+        [values[id(v)] for v in model.non_trainable_variables],
+        [values[id(v)] for v in optimizer_variables],
+        [values[id(v)] for v in model.metrics_variables],
+    )
+
+
+class OptimizerGroup:
+    """Two or more optimizers seen by Keras' JAX trainer as one `model.optimizer`.
+
+    That trainer carries `model.optimizer.variables` through the compiled step;
+    a model with several optimizers (the GAN) sets this group as its
+    `optimizer` so every optimizer's state travels, and its own step applies
+    each optimizer to its variables. Saving goes through the optimizers
+    themselves (attributes of the model), not through the group.
+    """
+
+    built = True
+
+    def __init__(self, optimizers):
+        self.optimizers = list(optimizers)
+
+    @property
+    def variables(self):
+        return [variable for optimizer in self.optimizers for variable in optimizer.variables]
+
+    @property
+    def iterations(self):
+        return self.optimizers[-1].iterations
+
+    def build(self, variables):
+        """Built already: each optimizer is built on its own variables by the model's `compile`."""

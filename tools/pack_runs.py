@@ -1,0 +1,86 @@
+"""Packs `tfvidgen train` run directories small enough to carry off a machine, and unpacks them into models.
+
+    python tools/pack_runs.py pack runs/gpu runs-gpu.tar       # where the runs were trained (no TensorFlow needed);
+                                                               # a directory of runs, or one run
+    python tools/pack_runs.py unpack runs-gpu.tar runs/gpu     # here: model.keras rebuilt per run
+
+A run's `model.keras` carries the optimizer state (3x the weights). The pack keeps each run's config.json,
+summary.json, metrics.csv and last samples, and its model's weights as float16 (half of float32; the models were
+trained in bfloat16 mixed precision, whose float32 master weights round to float16 with a relative error under
+5e-4). Unpacking rebuilds each model from its recorded config with those weights, as `model.keras` without
+optimizer state: ready to evaluate and export, or to fine-tune with a fresh optimizer.
+"""
+
+import argparse
+import glob
+import io
+import json
+import os
+import tarfile
+
+import numpy as np
+
+KEPT_FILES = ("config.json", "summary.json", "metrics.csv")
+
+
+def _add_bytes(archive, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    archive.addfile(info, io.BytesIO(data))
+
+
+def pack(runs, archive_path):
+    import keras
+
+    import tfvidgen.models  # noqa: F401  (registers the classes model.keras names)
+
+    with tarfile.open(archive_path, "w") as archive:
+        if os.path.exists(os.path.join(runs, "model.keras")):  # One run directory.
+            found = [os.path.join(runs, "model.keras")]
+        else:
+            found = sorted(glob.glob(os.path.join(runs, "*", "model.keras")))
+        for run in found:
+            directory = os.path.dirname(run)
+            name = os.path.basename(directory)
+            for kept in KEPT_FILES:
+                if os.path.exists(os.path.join(directory, kept)):
+                    archive.add(os.path.join(directory, kept), f"{name}/{kept}")
+            samples = sorted(glob.glob(os.path.join(directory, "samples", "*.gif")))
+            last_epoch = samples[-1].rsplit("_epoch_", 1)[-1] if samples else None
+            for sample in samples:
+                if sample.endswith(f"_epoch_{last_epoch}"):
+                    archive.add(sample, f"{name}/samples/{os.path.basename(sample)}")
+            weights = keras.saving.load_model(run).get_weights()
+            buffer = io.BytesIO()
+            np.savez(buffer, *[np.asarray(weight, np.float16) for weight in weights])
+            _add_bytes(archive, f"{name}/weights_float16.npz", buffer.getvalue())
+            print(f"packed {name}: {len(weights)} weight arrays")
+
+
+def unpack(archive_path, runs):
+    import tfvidgen.models
+
+    with tarfile.open(archive_path) as archive:
+        archive.extractall(runs, filter="data")
+    for weights_path in sorted(glob.glob(os.path.join(runs, "*", "weights_float16.npz"))):
+        directory = os.path.dirname(weights_path)
+        with open(os.path.join(directory, "config.json")) as file:
+            config = json.load(file)
+        model = getattr(tfvidgen.models, config["model_class"]).from_config(config["model_config"])
+        with np.load(weights_path) as stored:
+            model.set_weights([stored[f"arr_{index}"].astype(np.float32) for index in range(len(stored.files))])
+        model.save(os.path.join(directory, "model.keras"))
+        print(f"unpacked {directory}/model.keras ({config['model_class']}, {model.count_params():,} parameters)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=("pack", "unpack"))
+    parser.add_argument("source")
+    parser.add_argument("destination")
+    args = parser.parse_args()
+    (pack if args.action == "pack" else unpack)(args.source, args.destination)
+
+
+if __name__ == "__main__":
+    main()
