@@ -46,6 +46,8 @@ def clips_of(split, clip_shape, count, seed=0):
 
 
 def vae_scores(model, real, batch_size=32):
+    if not model.compiled:  # A model saved without its optimizer (e.g. tools/pack_runs.py unpack).
+        model.compile()
     scores = model.evaluate(real, batch_size=batch_size, return_dict=True, verbose=0)
     reconstructions = np.concatenate(
         [np.asarray(model.reconstruct(real[i : i + batch_size])) for i in range(0, len(real), batch_size)]

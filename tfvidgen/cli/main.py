@@ -246,12 +246,17 @@ def main(argv=None):
     backend = getattr(args, "backend", None)
     if backend:
         if "keras" in sys.modules and sys.modules["keras"].backend.backend() != backend:
-            print(f"tfvidgen: error: Keras is already loaded with another backend; --backend {backend} "
-                  "must be chosen before Keras is imported", file=sys.stderr)
+            print(
+                f"tfvidgen: error: Keras is already loaded with another backend; --backend {backend} "
+                "must be chosen before Keras is imported",
+                file=sys.stderr,
+            )
             return 1
         os.environ["KERAS_BACKEND"] = backend  # Before Keras is imported.
     try:
-        if (args.command != "postprocess" or args.interpolator) and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        if (args.command != "postprocess" or args.interpolator) and os.environ.get(
+            "KERAS_BACKEND", "tensorflow"
+        ) == "tensorflow":
             _quietly_import_tensorflow()
         if args.command == "train":
             from tfvidgen.cli import train

@@ -119,18 +119,28 @@ def _uses_tf_data(args):
 def build_numpy_batches(family, model, args, training):
     """`ClipBatches` for training and validation (None for --validation-clips 0): no TensorFlow needed."""
     if family == "interpolator":
-        raise ValueError("The interpolator trains on TensorFlow only (its triplets come from tf.data); use --backend tensorflow.")
+        raise ValueError(
+            "The interpolator trains on TensorFlow only (its triplets come from tf.data); use --backend tensorflow."
+        )
     num_frames, frame_size, channels = _clip_spec(family, model, training)
     batch_size = args.batch_size or training["batch_size"]
     options = _video_source_options(args)
-    train = clip_batches.numpy_clips(args.data, num_frames, frame_size, channels, split="train", seed=args.seed, **options)
+    train = clip_batches.numpy_clips(
+        args.data, num_frames, frame_size, channels, split="train", seed=args.seed, **options
+    )
     steps = args.steps_per_epoch or training["steps_per_epoch"]
     train = clip_batches.ClipBatches(train, batch_size, steps=steps, seed=args.seed)
     validation = None
     if args.validation_clips:
         clips = clip_batches.numpy_clips(
-            args.data, num_frames, frame_size, channels, split="validation",
-            num_clips=args.validation_clips, seed=args.seed, **options,
+            args.data,
+            num_frames,
+            frame_size,
+            channels,
+            split="validation",
+            num_clips=args.validation_clips,
+            seed=args.seed,
+            **options,
         )
         validation = clip_batches.ClipBatches(clips, min(batch_size, len(clips)), shuffle=False)
     return train, validation

@@ -49,9 +49,7 @@ def convlstm_endpoints(model):
             return {"future_frames": model.rollout(context, num_future_frames)}
 
     context = np.random.default_rng(0).random((1, model.context_frames) + model.frame_shape).astype("float32")
-    predict_endpoint = endpoints.Endpoint(
-        predict, [endpoints.video_spec(video_shape, "frames")], {"frames": context}
-    )
+    predict_endpoint = endpoints.Endpoint(predict, [endpoints.video_spec(video_shape, "frames")], {"frames": context})
     return {
         "serving_default": predict_endpoint,
         "predict": predict_endpoint,

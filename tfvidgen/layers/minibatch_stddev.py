@@ -54,8 +54,8 @@ class MinibatchStddev(keras.layers.Layer):
         batch = ops.shape(inputs)[0]
         group_ids = ops.arange(batch) // self.group_size
         flat = ops.cast(ops.reshape(inputs, (batch, -1)), "float32")
-        # JAX needs the number of groups static (the batch is, there); TensorFlow's batch may be dynamic.
-        groups = -(-batch // self.group_size) if isinstance(batch, int) else None
+        # JAX needs the number of groups (its batch is static); TensorFlow's may be dynamic and takes none.
+        groups = None if keras.backend.backend() == "tensorflow" else -(-batch // self.group_size)
         count = ops.segment_sum(ops.ones((batch, 1), "float32"), group_ids, num_segments=groups, sorted=True)
         mean = ops.segment_sum(flat, group_ids, num_segments=groups, sorted=True) / count
         mean_square = ops.segment_sum(ops.square(flat), group_ids, num_segments=groups, sorted=True) / count

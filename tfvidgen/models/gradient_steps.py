@@ -102,7 +102,9 @@ def _jax_train_step(model, state, phases, record):
 
     trainable, non_trainable, optimizer_values, metrics = state
     optimizer_variables = list(model.optimizer.variables)
-    variables = model.trainable_variables + model.non_trainable_variables + optimizer_variables + model.metrics_variables
+    variables = (
+        model.trainable_variables + model.non_trainable_variables + optimizer_variables + model.metrics_variables
+    )
     values = dict(
         zip(map(id, variables), list(trainable) + list(non_trainable) + list(optimizer_values) + list(metrics))
     )

@@ -47,7 +47,12 @@ VIDEO_DCGAN_PRESETS = {
             "minibatch_stddev_group": 4,
             "generator_upsampling": "resize",
         },
-        "training": {"batch_size": 64, "steps_per_epoch": 200, "epochs": 100, "generator_learning_rate_multiplier": 2.5},
+        "training": {
+            "batch_size": 64,
+            "steps_per_epoch": 200,
+            "epochs": 100,
+            "generator_learning_rate_multiplier": 2.5,
+        },
     },
     "gpu_64x64x3": {
         "description": (

@@ -86,9 +86,7 @@ class VideoGenerator(keras.Model):
                 b = keras.layers.Conv2DTranspose(
                     layer_filters, 4, strides=2, padding="same", use_bias=False, name=f"background_deconv_{index}"
                 )(b)
-                b = blocks.batch_norm(
-                    synchronized_batch_norm, name=f"background_batch_norm_{index}"
-                )(b)
+                b = blocks.batch_norm(synchronized_batch_norm, name=f"background_batch_norm_{index}")(b)
                 b = keras.layers.ReLU(name=f"background_relu_{index}")(b)
             b = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name="background_output")(b)
             background = keras.layers.Activation(_tanh_to_unit, dtype="float32", name="background")(b)

@@ -1,7 +1,6 @@
 """U-Net frame interpolator: two neighbour frames -> the frame between them."""
 
 import keras
-import numpy as np
 from keras import ops
 
 from tfvidgen import validation
@@ -16,7 +15,6 @@ LOSSES = {
     "mse": keras.losses.MeanSquaredError,
     "l1_l2": L1L2,
 }
-
 
 
 def _eager():

@@ -1,0 +1,127 @@
+"""Every family on JAX as on TensorFlow: the harness checks under both backends, JAX without TensorFlow
+installed, weights trained on JAX served by TensorFlow, data parallelism on JAX, the GPU script's dry run."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from tfvidgen import export
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(TESTS)
+WITHOUT_TENSORFLOW = os.path.join(TESTS, "without_tensorflow")
+FAMILIES = ("convlstm", "dcgan", "vae")
+
+
+def run_python(arguments, backend, block_tensorflow=False, extra_env=None, timeout=600):
+    """Runs `python arguments` in a fresh process under `backend`; TensorFlow unimportable when asked."""
+    env = dict(os.environ, KERAS_BACKEND=backend, **(extra_env or {}))
+    env["PYTHONPATH"] = os.pathsep.join(([WITHOUT_TENSORFLOW] if block_tensorflow else []) + [REPO])
+    result = subprocess.run(
+        [sys.executable] + arguments, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module", params=["tensorflow", "jax"])
+def harness_results(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp(request.param) / "results.json"
+    # On JAX, TensorFlow is made unimportable: the models must not need it.
+    run_python([os.path.join(TESTS, "backend_checks.py"), "harness", str(out)], request.param, request.param == "jax")
+    with open(out) as file:
+        return json.load(file)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_harness_on_both_backends(harness_results, family):
+    results = harness_results[family]
+    assert results["loss"][-1] < results["loss"][0]  # Falls on a fixed seed.
+    assert results["config_round_trip"]
+    assert results["reload_max_difference"] == 0.0
+    assert results["reload_steps"][0] == results["reload_steps"][1] == 6  # Optimizer state saved: 3 epochs x 2.
+    assert results["reproducible"]
+    if family == "convlstm":
+        assert results["output_shape"] == [2, 3, 16, 16, 1]
+    else:
+        assert results["output_shape"] == [2, 4, 16, 16, 1]
+        assert results["other_seed_differs"]
+        assert results["interpolate_shape"] == [5, 4, 16, 16, 1]
+
+
+def test_jax_runs_without_importing_tensorflow(harness_results):
+    assert harness_results["backend"] in ("tensorflow", "jax")
+    assert harness_results["tensorflow_imported"] == (harness_results["backend"] == "tensorflow")
+
+
+def test_models_trained_on_jax_load_export_and_serve_under_tensorflow(tmp_path):
+    sys.path.insert(0, TESTS)
+    import backend_checks
+
+    run_python([os.path.join(TESTS, "backend_checks.py"), "save", str(tmp_path)], "jax", block_tensorflow=True)
+    expected = np.load(tmp_path / "outputs.npz")
+    for family in FAMILIES:
+        model = keras.saving.load_model(tmp_path / f"{family}.keras")
+        np.testing.assert_allclose(backend_checks.backend_free_outputs(family, model), expected[family], atol=1e-4)
+        path = export.export_for_serving(model, str(tmp_path / "export" / family), version=1)
+        checked = export.check_servable(path, model=model)  # Served through the C API, as TF Serving does.
+        assert checked and all(result["max_abs_diff"] <= 1e-4 for result in checked.values())
+
+
+def test_a_data_parallel_step_on_two_devices_equals_the_single_device_step(tmp_path):
+    out = tmp_path / "data_parallel.json"
+    run_python(
+        [os.path.join(TESTS, "backend_checks.py"), "data_parallel", str(out)],
+        "jax",
+        block_tensorflow=True,
+        extra_env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"},
+    )
+    with open(out) as file:
+        results = json.load(file)
+    assert results["devices"] == 2
+    for family in FAMILIES:
+        assert results[family] < 1e-5, (family, results[family])
+
+
+def test_jax_training_from_the_command_line_without_tensorflow(tmp_path, video_dir):
+    """`tfvidgen train --backend jax`: built-in Moving MNIST and video files, every run file but the export."""
+    runs = (
+        ("vae", "moving_mnist", "2", "latent_dim=8"),
+        ("convlstm", str(video_dir / "long.mp4"), "0", "frame_shape=[16,16,1]"),
+    )
+    for family, data, validation_clips, override in runs:
+        out = tmp_path / family
+        arguments = ["-m", "tfvidgen.cli.main", "train", family, "--backend", "jax", "--preset", "tiny"]
+        arguments += ["--out", str(out), "--data", data, "--validation-clips", validation_clips, "--set", override]
+        result = run_python(arguments, "jax", block_tensorflow=True)
+        assert "no SavedModel: export needs TensorFlow" in result.stdout
+        assert "no TensorBoard logs" in result.stdout
+        for name in ("config.json", "metrics.csv", "model.keras", "summary.json", "checkpoints/last_good.keras"):
+            assert (out / name).exists(), name
+        assert any(name.endswith(".gif") for name in os.listdir(out / "samples"))
+        with open(out / "config.json") as file:
+            config = json.load(file)
+        assert config["backend"] == "jax" and "tensorflow" not in config["versions"]
+        assert not (out / "export").exists()
+
+
+def test_gpu_script_dry_run(tmp_path):
+    """tools/train_on_gpu.sh --smoke: the three families on JAX without TensorFlow, as on the GPU machine."""
+    env = dict(os.environ, PYTHONPATH=WITHOUT_TENSORFLOW, PYTHON=sys.executable)
+    result = subprocess.run(
+        ["bash", os.path.join(REPO, "tools", "train_on_gpu.sh"), "--smoke", "--out", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for family in FAMILIES:
+        with open(tmp_path / family / "summary.json") as file:
+            assert json.load(file)["optimizer_steps"] == 2
+        assert (tmp_path / family / "model.keras").exists()
