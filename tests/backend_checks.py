@@ -72,6 +72,12 @@ def harness(out):
         if family != "convlstm":
             results[family]["other_seed_differs"] = bool(not np.allclose(first, np.asarray(model.sample(2, seed=4))))
             results[family]["interpolate_shape"] = tuple(model.interpolate(3, 4, steps=5).shape)
+    if keras.backend.backend() == "jax":  # The notebooks' strategy cell, on JAX.
+        from tfvidgen import distribute
+
+        strategy = distribute.get_strategy()
+        with strategy.scope():
+            results["strategy"] = [distribute.describe(strategy), strategy.num_replicas_in_sync]
     results["tensorflow_imported"] = "tensorflow" in sys.modules
     with open(out, "w") as file:
         json.dump(results, file)

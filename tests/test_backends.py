@@ -57,6 +57,8 @@ def test_harness_on_both_backends(harness_results, family):
 def test_jax_runs_without_importing_tensorflow(harness_results):
     assert harness_results["backend"] in ("tensorflow", "jax")
     assert harness_results["tensorflow_imported"] == (harness_results["backend"] == "tensorflow")
+    if harness_results["backend"] == "jax":
+        assert harness_results["strategy"] == ["one device (cpu:0)", 1]
 
 
 def test_models_trained_on_jax_load_export_and_serve_under_tensorflow(tmp_path):

@@ -58,7 +58,9 @@ def test_causal_prediction_of_frame_t_plus_1_ignores_later_frames(model):
 
 def test_step_by_step_unroll_equals_the_functional_pass(model):
     frames = tf.constant(_frames())
-    np.testing.assert_allclose(convlstm_rollout.unroll(model.backbone, frames, 5, 5).numpy(), model(frames).numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        convlstm_rollout.unroll(model.backbone, frames, 5, 5).numpy(), model(frames).numpy(), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("horizon", [0, 1, 2, 9])

@@ -41,8 +41,33 @@ def _has_tf_config_cluster():
         raise ValueError(f"TF_CONFIG is not valid JSON: {error}") from error
 
 
+class DataParallelStrategy:
+    """What `get_strategy()` returns off TensorFlow: `DataParallel` over every local device, strategy-shaped.
+
+    Code written for a strategy (`with strategy.scope(): ...`,
+    `strategy.num_replicas_in_sync`, `describe(strategy)`) runs unchanged on
+    JAX: the scope is a no-op (the distribution is global in Keras), the
+    replica count is the device count.
+    """
+
+    def __init__(self, devices=None):
+        import keras
+
+        self.devices = list(devices or keras.distribution.list_devices())
+        self.description = data_parallel(self.devices)
+        self.num_replicas_in_sync = len(self.devices)
+
+    def scope(self):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
 def get_strategy(name="auto"):
     """Returns a `tf.distribute.Strategy`; create and compile models in its `scope()`.
+
+    Off TensorFlow (JAX) it returns a `DataParallelStrategy` over every local
+    device, whatever `name` says (`"auto"` and `"default"` only).
 
     Args:
         name: `"auto"` picks, in order: `TPUStrategy` when a TPU is reachable
@@ -56,9 +81,15 @@ def get_strategy(name="auto"):
     Raises:
         ValueError: for an unknown name, or `"tpu"` where no TPU answers.
     """
-    import tensorflow as tf
+    import keras
 
     validation.one_of("strategy", name, STRATEGIES)
+    if keras.backend.backend() != "tensorflow":
+        if name not in ("auto", "default"):
+            raise ValueError(f"`strategy={name!r}` is a tf.distribute strategy; on JAX use 'auto' (DataParallel).")
+        return DataParallelStrategy()
+    import tensorflow as tf
+
     if name == "tpu" or (name == "auto" and _tpu_hinted()):
         try:
             return _tpu_strategy()
@@ -81,6 +112,8 @@ def get_strategy(name="auto"):
 
 def describe(strategy):
     """A one-line description, e.g. `MirroredStrategy on 2 replicas (GPU:0, GPU:1)`."""
+    if isinstance(strategy, DataParallelStrategy):
+        return strategy.description
     import tensorflow as tf
 
     try:

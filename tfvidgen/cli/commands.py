@@ -54,8 +54,8 @@ def _write_clips(path, clips, args):
 
 def generate(args):
     model = load_any(args.model)
-    family = _require(model, ("dcgan", "vae"), "generate")
-    clips = model.generate(args.num, seed=args.seed) if family == "dcgan" else model.sample(args.num, seed=args.seed)
+    _require(model, ("dcgan", "vae"), "generate")
+    clips = model.sample(args.num, seed=args.seed)
     path = _write_clips(args.out, clips, _with_interpolator(args))
     print(f"wrote {args.num} clips of {tuple(clips.shape[1:])} to {path}")
 

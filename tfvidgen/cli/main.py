@@ -10,8 +10,7 @@ import os
 import sys
 
 from tfvidgen.cli import postprocess as postprocess_cli
-
-FAMILIES = ("convlstm", "dcgan", "vae", "interpolator")
+from tfvidgen.families import FAMILY_NAMES as FAMILIES
 
 
 def _train_parser(subparsers):

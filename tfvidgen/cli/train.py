@@ -33,8 +33,6 @@ import shutil
 import sys
 import time
 
-import contextlib
-
 import keras
 import numpy as np
 
@@ -45,8 +43,6 @@ from tfvidgen import distribute
 from tfvidgen.data import clip_batches
 from tfvidgen.data import video_files
 from tfvidgen.models import FAMILIES
-
-DEFAULT_LEARNING_RATES = {"convlstm": 1e-3, "dcgan": 2e-4, "vae": 1e-3, "interpolator": 1e-3}
 
 
 def parse_overrides(pairs):
@@ -248,14 +244,10 @@ def run(args):
     keras.utils.set_random_seed(args.seed)
     distribute.set_mixed_precision(args.mixed_precision)
     backend = keras.backend.backend()
-    if backend == "tensorflow":
-        strategy = distribute.get_strategy(args.strategy)
-        scope, described = strategy.scope(), distribute.describe(strategy)
-    else:
-        described = distribute.data_parallel()
-        scope = contextlib.nullcontext()
+    strategy = distribute.get_strategy(args.strategy if backend == "tensorflow" else "auto")
+    scope, described = strategy.scope(), distribute.describe(strategy)
     overrides = parse_overrides(args.set)
-    learning_rate = args.learning_rate or training.get("learning_rate") or DEFAULT_LEARNING_RATES[family]
+    learning_rate = args.learning_rate or training.get("learning_rate") or cls.default_learning_rate
     # The GAN's generator may learn faster than its discriminator (a preset's recipe); --learning-rate
     # sets the discriminator's and keeps the ratio.
     generator_learning_rate = learning_rate * training.get("generator_learning_rate_multiplier", 1.0)

@@ -3,9 +3,10 @@
 Conventions follow the published tables (PredRNN, OpenSTL): values in [0, 1];
 **MSE and MAE are per frame the sum over pixels and channels** of the squared
 (absolute) error, then averaged over the batch and the frames; PSNR (max value
-1) and SSIM are computed per frame as `tf.image.psnr` / `tf.image.ssim` do, in
-`keras.ops` so that they run on every backend, and averaged the same way. The four Keras metric classes live in one module, as in
-Keras' own `regression_metrics.py`: each is a three-line wrapper.
+1) and SSIM are computed per frame as `tf.image.psnr` / `tf.image.ssim` do (in
+`keras.ops`, so that they run on every backend) and averaged the same way. The
+four Keras metric classes live in one module, as in Keras' own
+`regression_metrics.py`: each is a three-line wrapper.
 """
 
 import keras

@@ -25,7 +25,7 @@ def mean_clip_noise_baseline(clips, count, seed=0):
 
 def generate_clips(model, family, count, batch_size, seed):
     """`count` clips from a GAN (`generate`) or VAE (`sample`), in seeded batches."""
-    method = model.generate if family == "dcgan" else model.sample
+    method = model.sample  # Both generative families, and their exports, answer `sample(num_samples, seed)`.
     batches = [
         np.asarray(method(min(batch_size, count - start), seed=seed + index))
         for index, start in enumerate(range(0, count, batch_size))

@@ -13,9 +13,5 @@ from tfvidgen.models.vae import VideoDecoder
 from tfvidgen.models.vae import VideoEncoder
 from tfvidgen.models.vae import VideoVAE
 
-FAMILIES = {
-    "convlstm": ConvLSTMPredictor,
-    "dcgan": VideoDCGAN,
-    "vae": VideoVAE,
-    "interpolator": FrameInterpolator,
-}
+# The registry's families (tfvidgen.families), each class under its `family` name.
+FAMILIES = {cls.family: cls for cls in (ConvLSTMPredictor, VideoDCGAN, VideoVAE, FrameInterpolator)}

@@ -84,7 +84,10 @@ def _tensorflow_train_step(phases, record):
 
 
 def _run_in_scope(variables, values, function, overrides=()):
-    """Runs `function` with every variable read as `values[id]` (or `overrides`); returns its result and the new values."""
+    """Runs `function` with every variable read as `values[id]` (or `overrides`).
+
+    Returns its result and the new values (what it assigned, else the old ones).
+    """
     mapping = dict(values)
     mapping.update(overrides)
     with keras.StatelessScope(state_mapping=[(v, mapping[id(v)]) for v in variables]) as scope:

@@ -47,6 +47,7 @@ class VideoModel:
     pretrained = {}  # short name -> directory name in saved_models/
     family = None  # The CLI's name of the family ("convlstm", "dcgan", ...).
     checkpoint_monitor = "val_loss"  # What `BestCheckpoint` minimises (None: no best checkpoint).
+    default_learning_rate = 1e-3  # The CLI's, where a preset names none.
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}

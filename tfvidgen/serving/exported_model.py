@@ -5,13 +5,7 @@ import tensorflow as tf
 
 from tfvidgen import validation
 from tfvidgen.export import saved_model as saved_model_lib
-
-FAMILY_OF_CLASS = {
-    "ConvLSTMPredictor": "convlstm",
-    "VideoDCGAN": "dcgan",
-    "VideoVAE": "vae",
-    "FrameInterpolator": "interpolator",
-}
+from tfvidgen.families import FAMILY_OF_CLASS
 
 
 class ExportedModel:

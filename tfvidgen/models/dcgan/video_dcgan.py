@@ -79,6 +79,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
     pretrained = {"moving_mnist": "dcgan_cpu_small"}  # saved_models/dcgan_cpu_small: from_preset("moving_mnist").
     family = "dcgan"
     checkpoint_monitor = None  # GAN losses do not rank models.
+    default_learning_rate = 2e-4
     VALIDATION_SEED = 1_000_003  # Seed of the fixed latents `test_step` scores.
 
     def __init__(
