@@ -169,20 +169,6 @@ class FrameInterpolator(VideoModel, keras.Model):
         self.decoder_layers = decoder
         self.head = head
 
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "frame_shape": self.frame_shape,
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "learned_blend": self.learned_blend,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     def compile(self, optimizer="auto", loss="l1", metrics="auto", **kwargs):
         """Compiles with defaults that train straight away.
 
