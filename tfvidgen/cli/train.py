@@ -288,6 +288,11 @@ def run(args):
 
     print(f"tfvidgen train {family} ({args.preset}, {model.count_params():,} parameters) on {args.data}")
     print(f"  {backend} backend, {described}; run directory {out}" + (" (resuming)" if resuming else ""))
+    if backend == "jax" and all(device.startswith("cpu") for device in keras.distribution.list_devices()):
+        print(
+            "  (JAX on CPU: XLA:CPU trained these models 55-160x slower than TensorFlow with oneDNN; "
+            "on CPUs prefer --backend tensorflow, see docs/benchmarks.md)"
+        )
     sample_source = validation if validation is not None else train
     sample_batch = sample_source[0] if isinstance(sample_source, keras.utils.PyDataset) else next(iter(sample_source))
     time_limit = tfvidgen_callbacks.TimeLimit(args.time_limit_minutes) if args.time_limit_minutes else None
