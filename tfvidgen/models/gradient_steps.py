@@ -49,8 +49,17 @@ def train_step(model, args, phases, record):
     if keras.backend.backend() == "jax":
         state, data = args
         return _jax_train_step(model, state, phases(data), record)
+    _check_backend()
     (data,) = args
     return _tensorflow_train_step(phases(data), record)
+
+
+def _check_backend():
+    if keras.backend.backend() != "tensorflow":
+        raise NotImplementedError(
+            f"tfvidgen's models train on the TensorFlow and JAX backends; KERAS_BACKEND is "
+            f"{keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow or jax."
+        )
 
 
 def test_step(model, args, evaluate):
