@@ -1,7 +1,6 @@
 """What every tfvidgen model shares: presets, a compile that survives saving, inputs checked at the door."""
 
 import copy
-import inspect
 import json
 import os
 import sys
@@ -9,7 +8,7 @@ import sys
 import keras
 import numpy as np
 
-from tfvidgen import schedules
+from tfvidgen.models.constructor_config import ConstructorConfig
 
 PRESET_CONFIG_FILE = "config.json"
 PRESET_WEIGHTS_FILE = "model.weights.h5"
@@ -22,7 +21,7 @@ SAVED_MODELS = os.path.join(
 RANGE_TOLERANCE = 1e-3
 
 
-class VideoModel:
+class VideoModel(ConstructorConfig):
     """Mixin for the tfvidgen model families (put it before `keras.Model`).
 
     Gives each family the same entry points:
@@ -30,8 +29,7 @@ class VideoModel:
       which also loads pretrained presets, keras-hub style: a directory with
       `config.json` and `model.weights.h5` (`save_to_preset`), or a short
       name in `pretrained` (e.g. `"moving_mnist"`: `saved_models/<family>_cpu_small`);
-    - `get_config`/`from_config`: every constructor argument, read from the
-      attribute of the same name (schedules serialized);
+    - `get_config`/`from_config` from the constructor (`ConstructorConfig`);
     - `compile_from_config`, so a `.keras` file restores a custom `compile()`
       with its optimizers' state (Keras skips custom compiles otherwise);
     - `fit` and `evaluate` that check the first batch before Keras runs:
@@ -48,17 +46,6 @@ class VideoModel:
     family = None  # The CLI's name of the family ("convlstm", "dcgan", ...).
     checkpoint_monitor = "val_loss"  # What `BestCheckpoint` minimises (None: no best checkpoint).
     default_learning_rate = 1e-3  # The CLI's, where a preset names none.
-
-    def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable}
-        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
-            if name != "self" and parameter.kind is parameter.POSITIONAL_OR_KEYWORD:
-                config[name] = schedules.serialize(getattr(self, name))
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     @classmethod
     def from_preset(cls, name, **overrides):

@@ -6,10 +6,11 @@ from keras import ops
 from tfvidgen import validation
 from tfvidgen.layers import DepthToSpace
 from tfvidgen.layers import SpaceToDepth
+from tfvidgen.models.constructor_config import ConstructorConfig
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
-class ConvLSTMBackbone(keras.Model):
+class ConvLSTMBackbone(ConstructorConfig, keras.Model):
     """Stacked `ConvLSTM2D` layers between space-to-depth patching and a per-frame head.
 
     Frames are optionally folded into patches (space-to-depth, as OpenSTL
@@ -107,22 +108,6 @@ class ConvLSTMBackbone(keras.Model):
         self.head = head
         self.depth_to_space = depth_to_space
         self.activation_layer = activation
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "frame_shape": self.frame_shape,
-            "filters": self.filters,
-            "kernel_sizes": self.kernel_sizes,
-            "patch_size": self.patch_size,
-            "head_kernel_size": self.head_kernel_size,
-            "output_activation": self.output_activation,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     # === One frame at a time ===
 

@@ -5,10 +5,11 @@ import keras
 from tfvidgen import validation
 from tfvidgen.layers import MinibatchStddev
 from tfvidgen.layers import blocks
+from tfvidgen.models.constructor_config import ConstructorConfig
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
-class VideoDiscriminator(keras.Model):
+class VideoDiscriminator(ConstructorConfig, keras.Model):
     """Scores clips with a stack of stride-2 `Conv3D` layers and LeakyReLU.
 
     No pooling and no batch norm (so per-example scores stay independent of
@@ -70,17 +71,3 @@ class VideoDiscriminator(keras.Model):
         self.filters = filters
         self.spectral_norm = bool(spectral_norm)
         self.minibatch_stddev_group = None if minibatch_stddev_group is None else int(minibatch_stddev_group)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "clip_shape": self.clip_shape,
-            "filters": self.filters,
-            "spectral_norm": self.spectral_norm,
-            "minibatch_stddev_group": self.minibatch_stddev_group,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -5,10 +5,11 @@ from keras import ops
 
 from tfvidgen import validation
 from tfvidgen.layers import blocks
+from tfvidgen.models.constructor_config import ConstructorConfig
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
-class VideoGenerator(keras.Model):
+class VideoGenerator(ConstructorConfig, keras.Model):
     """Generates clips from latent vectors with `Conv3DTranspose` stacks.
 
     DCGAN conventions (Radford et al., 2016): a dense projection to a small
@@ -100,22 +101,6 @@ class VideoGenerator(keras.Model):
         self.two_stream = bool(two_stream)
         self.synchronized_batch_norm = bool(synchronized_batch_norm)
         self.upsampling = upsampling
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "clip_shape": self.clip_shape,
-            "latent_dim": self.latent_dim,
-            "filters": self.filters,
-            "two_stream": self.two_stream,
-            "synchronized_batch_norm": self.synchronized_batch_norm,
-            "upsampling": self.upsampling,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")

@@ -4,10 +4,11 @@ import keras
 
 from tfvidgen import validation
 from tfvidgen.layers import blocks
+from tfvidgen.models.constructor_config import ConstructorConfig
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
-class VideoDecoder(keras.Model):
+class VideoDecoder(ConstructorConfig, keras.Model):
     """Decodes latent vectors to clips with a `Conv3DTranspose` stack.
 
     A dense projection to a small spatio-temporal map, stride-2 transposed
@@ -61,17 +62,3 @@ class VideoDecoder(keras.Model):
         self.latent_dim = latent_dim
         self.filters = filters
         self.synchronized_batch_norm = bool(synchronized_batch_norm)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "clip_shape": self.clip_shape,
-            "latent_dim": self.latent_dim,
-            "filters": self.filters,
-            "synchronized_batch_norm": self.synchronized_batch_norm,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -4,12 +4,13 @@ import keras
 
 from tfvidgen import validation
 from tfvidgen.layers import blocks
+from tfvidgen.models.constructor_config import ConstructorConfig
 
 LOG_VAR_BOUND = 15.0  # |log-variance| < 15: exp() stays far from float32 overflow.
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
-class VideoEncoder(keras.Model):
+class VideoEncoder(ConstructorConfig, keras.Model):
     """Maps clips to a diagonal Gaussian posterior with a stride-2 `Conv3D` stack.
 
     The log-variance is soft-bounded to [-15, 15] by
@@ -60,16 +61,3 @@ class VideoEncoder(keras.Model):
         self.clip_shape = clip_shape
         self.latent_dim = latent_dim
         self.filters = filters
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "clip_shape": self.clip_shape,
-            "latent_dim": self.latent_dim,
-            "filters": self.filters,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
