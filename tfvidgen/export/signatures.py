@@ -63,37 +63,13 @@ def convlstm_endpoints(model):
 
 def dcgan_endpoints(model):
     """`serving_default`/`generate`: latents -> clips; `sample`: (num_samples, seed) -> clips."""
-    latent_shape = (None, model.latent_dim)
-
-    def generate(latents):
-        latents = endpoints.checked(latents, latent_shape, "latents", ("batch", "latent_dim"))
-        return {"clips": model.generator(latents, training=False)}
-
-    def sample(num_samples, seed):
-        num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
-        num_samples = endpoints.at_most(num_samples, validation.MAX_SAMPLES, "num_samples")
-        latents = replica_random.seeded_normal(num_samples, model.latent_dim, endpoints.scalar(seed, "seed"))
-        return {"clips": model.generator(latents, training=False)}
-
-    example_latents = np.random.default_rng(0).normal(size=(2, model.latent_dim)).astype("float32")
-    generate_endpoint = endpoints.Endpoint(
-        generate, [tf.TensorSpec(latent_shape, tf.float32, name="latents")], {"latents": example_latents}
-    )
-    return {
-        "serving_default": generate_endpoint,
-        "generate": generate_endpoint,
-        "sample": endpoints.Endpoint(
-            sample,
-            [endpoints.scalar_spec("num_samples"), endpoints.scalar_spec("seed")],
-            {"num_samples": np.array(2, np.int32), "seed": np.array(0, np.int32)},
-        ),
-    }
+    generate_endpoint = _decode_endpoint(model, np.random.default_rng(0))
+    return {"serving_default": generate_endpoint, "generate": generate_endpoint, "sample": _sample_endpoint(model)}
 
 
 def vae_endpoints(model):
     """`serving_default`/`reconstruct`, `encode`, `decode` and `sample` signatures."""
     clip_shape = (None,) + model.clip_shape
-    latent_shape = (None, model.latent_dim)
 
     def reconstruct(clips):
         z_mean, z_log_var = model.encoder(endpoints.checked(clips, clip_shape, "clips"), training=False)
@@ -103,16 +79,6 @@ def vae_endpoints(model):
         z_mean, z_log_var = model.encoder(endpoints.checked(clips, clip_shape, "clips"), training=False)
         return {"z_mean": z_mean, "z_log_var": z_log_var}
 
-    def decode(latents):
-        latents = endpoints.checked(latents, latent_shape, "latents", ("batch", "latent_dim"))
-        return {"clips": model.decoder(latents, training=False)}
-
-    def sample(num_samples, seed):
-        num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
-        num_samples = endpoints.at_most(num_samples, validation.MAX_SAMPLES, "num_samples")
-        latents = replica_random.seeded_normal(num_samples, model.latent_dim, endpoints.scalar(seed, "seed"))
-        return {"clips": model.decoder(latents, training=False)}
-
     rng = np.random.default_rng(0)
     clips_example = {"clips": rng.random((2,) + model.clip_shape).astype("float32")}
     clips_spec = [endpoints.video_spec(clip_shape, "clips")]
@@ -121,17 +87,37 @@ def vae_endpoints(model):
         "serving_default": reconstruct_endpoint,
         "reconstruct": reconstruct_endpoint,
         "encode": endpoints.Endpoint(encode, clips_spec, clips_example),
-        "decode": endpoints.Endpoint(
-            decode,
-            [tf.TensorSpec(latent_shape, tf.float32, name="latents")],
-            {"latents": rng.normal(size=(2, model.latent_dim)).astype("float32")},
-        ),
-        "sample": endpoints.Endpoint(
-            sample,
-            [endpoints.scalar_spec("num_samples"), endpoints.scalar_spec("seed")],
-            {"num_samples": np.array(2, np.int32), "seed": np.array(0, np.int32)},
-        ),
+        "decode": _decode_endpoint(model, rng),
+        "sample": _sample_endpoint(model),
     }
+
+
+def _decode_endpoint(model, rng):
+    """A generative model's latents -> `{"clips"}` (the GAN's `generate`, the VAE's `decode`); example from `rng`."""
+    latent_shape = (None, model.latent_dim)
+
+    def decode(latents):
+        latents = endpoints.checked(latents, latent_shape, "latents", ("batch", "latent_dim"))
+        return {"clips": model.latent_decoder()(latents, training=False)}
+
+    example = {"latents": rng.normal(size=(2, model.latent_dim)).astype("float32")}
+    return endpoints.Endpoint(decode, [tf.TensorSpec(latent_shape, tf.float32, name="latents")], example)
+
+
+def _sample_endpoint(model):
+    """A generative model's `(num_samples, seed)` -> `{"clips"}`, the latents drawn in the graph from the seed."""
+
+    def sample(num_samples, seed):
+        num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
+        num_samples = endpoints.at_most(num_samples, validation.MAX_SAMPLES, "num_samples")
+        latents = replica_random.seeded_normal(num_samples, model.latent_dim, endpoints.scalar(seed, "seed"))
+        return {"clips": model.latent_decoder()(latents, training=False)}
+
+    return endpoints.Endpoint(
+        sample,
+        [endpoints.scalar_spec("num_samples"), endpoints.scalar_spec("seed")],
+        {"num_samples": np.array(2, np.int32), "seed": np.array(0, np.int32)},
+    )
 
 
 def interpolator_endpoints(model):

@@ -19,13 +19,14 @@ class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
     - `sample_latents(num_samples, seed=None)` and `decode(latents)`;
     - `interpolate(start, end, steps=8)`: clips along a path in latent space.
 
-    A family implements `_latent_decoder()` (the network that decodes) and may
+    A family implements `latent_decoder()` (the network that decodes) and may
     implement `_encode_endpoint(clip)` (the VAE's posterior mean).
     """
 
     latent_dim = None
 
-    def _latent_decoder(self):
+    def latent_decoder(self):
+        """The network that maps `(batch, latent_dim)` latents to clips (the GAN's generator, the VAE's decoder)."""
         raise NotImplementedError
 
     def _encode_endpoint(self, value, name):
@@ -41,7 +42,7 @@ class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
             raise ValueError(
                 f"`latents` must have shape (batch, {self.latent_dim}). Received shape {tuple(latents.shape)}"
             )
-        return self._latent_decoder()(latents, training=False)
+        return self.latent_decoder()(latents, training=False)
 
     def sample_latents(self, num_samples, seed=None):
         """Standard normal latents; reproducible for an int `seed`, else from the model's seed generator."""

@@ -233,7 +233,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
 
     # === Generation ===
 
-    def _latent_decoder(self):
+    def latent_decoder(self):
         return self.generator
 
     def generate(self, num_samples, seed=None):

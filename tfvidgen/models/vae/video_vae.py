@@ -183,7 +183,7 @@ class VideoVAE(GenerativeModel, keras.Model):
             )
         return clips
 
-    def _latent_decoder(self):
+    def latent_decoder(self):
         return self.decoder
 
     def _encode_endpoint(self, value, name):
