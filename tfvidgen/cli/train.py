@@ -90,18 +90,11 @@ def describe_split(args):
     return {"by": {"moving_mnist": "random stream", "tfds": "tfds split", "tfrecord": "{split} in the pattern"}[kind]}
 
 
-def _no_clip_message(what, args):
-    return (
-        f"No {what} clip could be read from {args.data!r}: every file was skipped as it was decoded "
-        "(see the warnings above for each file and why)."
-    )
-
-
 def _first(dataset, what, args):
     """The first element, or a ValueError naming the source when it yields none."""
     for element in dataset.take(1):
         return element
-    raise ValueError(_no_clip_message(what, args))
+    raise ValueError(video_files.no_clip_message(what, args.data))
 
 
 def _uses_tf_data(args):
@@ -112,23 +105,14 @@ def _uses_tf_data(args):
     )
 
 
-def build_numpy_batches(family, model, args, training):
-    """`ClipBatches` for training and validation (None for --validation-clips 0): no TensorFlow needed."""
-    if family == "interpolator":
-        raise ValueError(
-            "The interpolator trains on TensorFlow only (its triplets come from tf.data); use --backend tensorflow."
-        )
+def _load_splits(load, family, model, args, training):
+    """`(train, validation)` clips from `load` (`load_clips` or `numpy_clips`); validation None for 0 clips."""
     num_frames, frame_size, channels = _clip_spec(family, model, training)
-    batch_size = args.batch_size or training["batch_size"]
     options = _video_source_options(args)
-    train = clip_batches.numpy_clips(
-        args.data, num_frames, frame_size, channels, split="train", seed=args.seed, **options
-    )
-    steps = args.steps_per_epoch or training["steps_per_epoch"]
-    train = clip_batches.ClipBatches(train, batch_size, steps=steps, seed=args.seed)
+    train = load(args.data, num_frames, frame_size, channels, split="train", seed=args.seed, **options)
     validation = None
     if args.validation_clips:
-        clips = clip_batches.numpy_clips(
+        validation = load(
             args.data,
             num_frames,
             frame_size,
@@ -138,7 +122,21 @@ def build_numpy_batches(family, model, args, training):
             seed=args.seed,
             **options,
         )
-        validation = clip_batches.ClipBatches(clips, min(batch_size, len(clips)), shuffle=False)
+    return train, validation
+
+
+def build_numpy_batches(family, model, args, training):
+    """`ClipBatches` for training and validation (None for --validation-clips 0): no TensorFlow needed."""
+    if family == "interpolator":
+        raise ValueError(
+            "The interpolator trains on TensorFlow only (its triplets come from tf.data); use --backend tensorflow."
+        )
+    batch_size = args.batch_size or training["batch_size"]
+    train, validation = _load_splits(clip_batches.numpy_clips, family, model, args, training)
+    steps = args.steps_per_epoch or training["steps_per_epoch"]
+    train = clip_batches.ClipBatches(train, batch_size, steps=steps, seed=args.seed)
+    if validation is not None:
+        validation = clip_batches.ClipBatches(validation, min(batch_size, len(validation)), shuffle=False)
     return train, validation
 
 
@@ -152,23 +150,9 @@ def build_datasets(family, model, args, training):
         return build_numpy_batches(family, model, args, training)
     import tensorflow as tf
 
-    num_frames, frame_size, channels = _clip_spec(family, model, training)
     batch_size = args.batch_size or training["batch_size"]
     finite = data_lib.describe_source(args.data)[0] != "moving_mnist"
-    options = _video_source_options(args)
-    train = data_lib.load_clips(args.data, num_frames, frame_size, channels, split="train", seed=args.seed, **options)
-    validation = None
-    if args.validation_clips:
-        validation = data_lib.load_clips(
-            args.data,
-            num_frames,
-            frame_size,
-            channels,
-            split="validation",
-            num_clips=args.validation_clips,
-            seed=args.seed,
-            **options,
-        )
+    train, validation = _load_splits(data_lib.load_clips, family, model, args, training)
     # Every family but the interpolator is fed whole clips; the ConvLSTM splits them
     # into context and target in its train_step. (A (context, target) tuple also works
     # with fit, except under MultiWorkerMirroredStrategy: Keras 3.15's first-batch build
@@ -187,7 +171,7 @@ def build_datasets(family, model, args, training):
         # warning that the input "ran out of data"; few clips (one short video) make a partial batch.
         elements = list(validation.as_numpy_iterator())
         if not elements:
-            raise ValueError(_no_clip_message("validation", args))
+            raise ValueError(video_files.no_clip_message("validation", args.data))
         validation = tf.data.Dataset.from_tensor_slices(
             tf.nest.map_structure(lambda *parts: np.stack(parts), *elements)
         )

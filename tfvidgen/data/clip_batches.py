@@ -106,12 +106,21 @@ def numpy_clips(spec, num_frames, frame_size, channels, split="train", num_clips
     height, width = validation.frame_size("frame_size", frame_size)
     channels = validation.channels("channels", channels)
     if kind == "moving_mnist":
-        images, labels = moving_mnist_lib.digit_bank(argument, split, max(4, round(28 * min(height, width) / 64)))
+        images, labels = moving_mnist_lib.digit_bank(
+            argument, split, moving_mnist_lib.default_digit_size(height, width)
+        )
         split_index = digit_sources.SPLITS.index(split)
 
         def render(rng, count):
             frames, _, _ = moving_mnist_lib.generate_moving_digits(
-                rng, images, labels, count, num_frames, (height, width), 2, (2.0, 5.0)
+                rng,
+                images,
+                labels,
+                count,
+                num_frames,
+                (height, width),
+                moving_mnist_lib.NUM_DIGITS,
+                moving_mnist_lib.SPEED_RANGE,
             )
             frames = frames[..., None].astype("float32") / 255.0
             return np.repeat(frames, 3, axis=-1) if channels == 3 else frames
@@ -131,8 +140,5 @@ def numpy_clips(spec, num_frames, frame_size, channels, split="train", num_clips
         if num_clips is not None and len(clips) >= num_clips:
             break
     if not clips:
-        raise ValueError(
-            f"No {split} clip could be read from {spec!r}: every file was skipped as it was decoded "
-            "(see the warnings above for each file and why)."
-        )
+        raise ValueError(video_files.no_clip_message(split, spec))
     return np.stack(clips).astype("float32") / 255.0

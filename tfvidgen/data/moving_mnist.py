@@ -83,6 +83,16 @@ def generate_moving_digits(
     return clips, labels[choice].astype(np.int32), positions
 
 
+# The benchmark's defaults: 2 digits moving at 2-5 pixels per frame.
+NUM_DIGITS = 2
+SPEED_RANGE = (2.0, 5.0)
+
+
+def default_digit_size(height, width):
+    """28 pixels in a 64x64 frame, scaled with the frame's smaller side (at least 4)."""
+    return max(4, int(round(28 * min(height, width) / 64)))
+
+
 def digit_bank(digits, split, digit_size, mnist_path=None, download=False):
     """`(images, labels)`: the digit images of `split`, `(n, digit_size, digit_size)` uint8, and their labels."""
     if digits == "glyphs":
@@ -101,8 +111,8 @@ def moving_mnist(
     num_frames=20,
     frame_size=64,
     channels=1,
-    num_digits=2,
-    speed_range=(2.0, 5.0),
+    num_digits=NUM_DIGITS,
+    speed_range=SPEED_RANGE,
     digit_size=None,
     digits="glyphs",
     mnist_path=None,
@@ -163,7 +173,7 @@ def moving_mnist(
             f"per frame. Received: speed_range={speed_range!r}"
         )
     if digit_size is None:
-        digit_size = max(4, int(round(28 * min(height, width) / 64)))
+        digit_size = default_digit_size(height, width)
     digit_size = validation.positive_int("digit_size", digit_size)
     if digit_size > min(height, width):
         raise ValueError(

@@ -378,6 +378,14 @@ class VideoClips:
         return clips.map(lambda clip: tf.cast(clip, tf.float32) / 255.0, num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def no_clip_message(what, source):
+    """The error for a source whose every file was skipped: `what` is the split or "training"/"validation"."""
+    return (
+        f"No {what} clip could be read from {source!r}: every file was skipped as it was decoded "
+        "(see the warnings above for each file and why)."
+    )
+
+
 def video_clips(paths, num_frames, frame_size, channels=3, **kwargs):
     """Shortcut for `VideoClips(paths, ...).dataset()`; see `VideoClips`."""
     return VideoClips(paths, num_frames, frame_size, channels=channels, **kwargs).dataset()
