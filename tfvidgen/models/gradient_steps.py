@@ -66,15 +66,10 @@ def test_step(model, args, evaluate):
     """`test_step(data)` on TensorFlow, `test_step(state, data)` on JAX; `evaluate: data -> logs`."""
     if keras.backend.backend() == "jax":
         state, data = args
-        trainable, non_trainable, metrics = state
-        variables = model.trainable_variables + model.non_trainable_variables + model.metrics_variables
-        values = dict(zip(map(id, variables), list(trainable) + list(non_trainable) + list(metrics)))
-        logs, values = _run_in_scope(variables, values, lambda: evaluate(data))
-        return logs, (
-            [values[id(v)] for v in model.trainable_variables],
-            [values[id(v)] for v in model.non_trainable_variables],
-            [values[id(v)] for v in model.metrics_variables],
-        )
+        groups = (model.trainable_variables, model.non_trainable_variables, model.metrics_variables)
+        variables = [variable for group in groups for variable in group]
+        logs, values = _run_in_scope(variables, _values(groups, state), lambda: evaluate(data))
+        return logs, _state(groups, values)
     (data,) = args
     return evaluate(data)
 
@@ -90,6 +85,16 @@ def _tensorflow_train_step(phases, record):
         optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
         all_terms.append(terms)
     return record(all_terms)
+
+
+def _values(groups, state):
+    """`{id(variable): value}` from Keras' JAX state: one list of values per group of variables."""
+    return {id(variable): value for group, values in zip(groups, state) for variable, value in zip(group, values)}
+
+
+def _state(groups, values):
+    """The inverse of `_values`: one list of values per group, in the groups' order."""
+    return tuple([values[id(variable)] for variable in group] for group in groups)
 
 
 def _run_in_scope(variables, values, function, overrides=()):
@@ -112,14 +117,14 @@ def _run_in_scope(variables, values, function, overrides=()):
 def _jax_train_step(model, state, phases, record):
     import jax
 
-    trainable, non_trainable, optimizer_values, metrics = state
-    optimizer_variables = list(model.optimizer.variables)
-    variables = (
-        model.trainable_variables + model.non_trainable_variables + optimizer_variables + model.metrics_variables
+    groups = (
+        model.trainable_variables,
+        model.non_trainable_variables,
+        list(model.optimizer.variables),
+        model.metrics_variables,
     )
-    values = dict(
-        zip(map(id, variables), list(trainable) + list(non_trainable) + list(optimizer_values) + list(metrics))
-    )
+    variables = [variable for group in groups for variable in group]
+    values = _values(groups, state)
     all_terms = []
     for optimizer, phase_variables, loss_fn in phases:
         ids = [id(v) for v in phase_variables]
@@ -141,12 +146,7 @@ def _jax_train_step(model, state, phases, record):
         values.update(zip((id(v) for v in optimizer.variables), new_optimizer_values))
         all_terms.append(terms)
     logs, values = _run_in_scope(variables, values, lambda: record(all_terms))
-    return logs, (
-        [values[id(v)] for v in model.trainable_variables],
-        [values[id(v)] for v in model.non_trainable_variables],
-        [values[id(v)] for v in optimizer_variables],
-        [values[id(v)] for v in model.metrics_variables],
-    )
+    return logs, _state(groups, values)
 
 
 class OptimizerGroup:
