@@ -86,9 +86,9 @@ def main():
         "held_out_clips": len(real),
         "clip_shape": list(clip_shape),
     }
-    samples = generate_clips(trained, family, len(real), 32, seed=1000)
+    samples = generate_clips(trained, len(real), 32, seed=1000)
     results["trained"] = frechet_report(real, samples, features)
-    results["untrained"] = frechet_report(real, generate_clips(untrained, family, len(real), 32, seed=1000), features)
+    results["untrained"] = frechet_report(real, generate_clips(untrained, len(real), 32, seed=1000), features)
     fd = results["trained"]["frechet_distance"]
     results["frechet_fall_from_untrained"] = 1.0 - fd / results["untrained"]["frechet_distance"]
     results["beats_mean_clip_noise"] = fd < results["trained"]["frechet_distance_mean_clip_noise"]

@@ -23,11 +23,10 @@ def mean_clip_noise_baseline(clips, count, seed=0):
     return np.clip(mean + std * rng.standard_normal((count,) + clips.shape[1:]), 0.0, 1.0).astype(np.float32)
 
 
-def generate_clips(model, family, count, batch_size, seed):
-    """`count` clips from a GAN (`generate`) or VAE (`sample`), in seeded batches."""
-    method = model.sample  # Both generative families, and their exports, answer `sample(num_samples, seed)`.
+def generate_clips(model, count, batch_size, seed):
+    """`count` clips from a GAN or a VAE (or their exports: all answer `sample(n, seed)`), in seeded batches."""
     batches = [
-        np.asarray(method(min(batch_size, count - start), seed=seed + index))
+        np.asarray(model.sample(min(batch_size, count - start), seed=seed + index))
         for index, start in enumerate(range(0, count, batch_size))
     ]
     return np.concatenate(batches)
@@ -89,7 +88,7 @@ def evaluate_generator(model, family, clips, num_clips, batch_size=16, features=
         PSNR/SSIM (and the negative ELBO when the Keras model is given).
     """
     real = _stack(clips, num_clips)
-    generated = generate_clips(model, family, len(real), batch_size, seed)
+    generated = generate_clips(model, len(real), batch_size, seed)
     results = {"family": family, "num_clips": len(real)}
     results.update(frechet_report(real, generated, load_feature_extractor(features), seed))
     if family == "vae":
