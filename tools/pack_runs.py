@@ -33,8 +33,9 @@ def pack(runs, archive_path):
     import keras
 
     import tfvidgen.models  # noqa: F401  (registers the classes model.keras names)
+    from tfvidgen import atomic_files
 
-    with tarfile.open(archive_path, "w") as archive:
+    with atomic_files.atomic_path(archive_path) as temporary, tarfile.open(temporary, "w") as archive:
         if os.path.exists(os.path.join(runs, "model.keras")):  # One run directory.
             found = [os.path.join(runs, "model.keras")]
         else:
@@ -60,16 +61,19 @@ def pack(runs, archive_path):
 def unpack(archive_path, runs):
     import tfvidgen.models
 
+    from tfvidgen import atomic_files
+
     with tarfile.open(archive_path) as archive:
         archive.extractall(runs, filter="data")
-    for weights_path in sorted(glob.glob(os.path.join(runs, "*", "weights_float16.npz"))):
+        packed = sorted(name for name in archive.getnames() if name.endswith("/weights_float16.npz"))
+    for weights_path in (os.path.join(runs, name) for name in packed):  # This archive's runs only.
         directory = os.path.dirname(weights_path)
         with open(os.path.join(directory, "config.json")) as file:
             config = json.load(file)
         model = getattr(tfvidgen.models, config["model_class"]).from_config(config["model_config"])
         with np.load(weights_path) as stored:
             model.set_weights([stored[f"arr_{index}"].astype(np.float32) for index in range(len(stored.files))])
-        model.save(os.path.join(directory, "model.keras"))
+        atomic_files.save_model(model, os.path.join(directory, "model.keras"))
         print(f"unpacked {directory}/model.keras ({config['model_class']}, {model.count_params():,} parameters)")
 
 
