@@ -1,30 +1,20 @@
 """ConvLSTM next-frame predictor: the training task and rollout around `ConvLSTMBackbone`."""
 
 import keras
-import numpy as np
 from keras import ops
 
-from tfvidgen import distribute
 from tfvidgen import replica_random
 from tfvidgen import schedules
 from tfvidgen import validation
-from tfvidgen.losses import L1L2
-from tfvidgen.metrics import frame_metrics
 from tfvidgen.models import gradient_steps
+from tfvidgen.models.frame_predictor import FramePredictor
 from tfvidgen.models.convlstm import convlstm_rollout
 from tfvidgen.models.convlstm.convlstm_backbone import ConvLSTMBackbone
 from tfvidgen.models.convlstm.convlstm_presets import CONVLSTM_PRESETS
-from tfvidgen.models.video_model import VideoModel
-
-LOSSES = {
-    "mse": keras.losses.MeanSquaredError,
-    "bce": keras.losses.BinaryCrossentropy,
-    "l1_l2": L1L2,
-}
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
-class ConvLSTMPredictor(gradient_steps.PhasedSteps, VideoModel, keras.Model):
+class ConvLSTMPredictor(FramePredictor, keras.Model):
     """Predicts the next frames of a video with stacked `ConvLSTM2D` layers.
 
     The network is a `ConvLSTMBackbone` (`self.backbone`): frames folded into
@@ -76,7 +66,6 @@ class ConvLSTMPredictor(gradient_steps.PhasedSteps, VideoModel, keras.Model):
     presets = CONVLSTM_PRESETS
     pretrained = {"moving_mnist": "convlstm_cpu_small"}  # saved_models/convlstm_cpu_small: from_preset("moving_mnist").
     family = "convlstm"
-    checkpoint_monitor = "val_loss"
 
     def __init__(
         self,
@@ -109,32 +98,10 @@ class ConvLSTMPredictor(gradient_steps.PhasedSteps, VideoModel, keras.Model):
         self.output_activation = output_activation
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self._rollout_function = None
         self.built = True
 
     def call(self, frames, training=False):
         return self.backbone(frames, training=training)
-
-    def compile(self, optimizer="auto", loss="mse", metrics="auto", **kwargs):
-        """Compiles with defaults that train straight away.
-
-        Args:
-            optimizer: an optimizer; `"auto"` is Adam with learning rate 1e-3.
-            loss: `"mse"` (default), `"bce"`, `"l1_l2"`, or a Keras loss.
-            metrics: `"auto"` is `FrameMSE`, `FrameMAE` and `PSNR`. SSIM is left
-                out of the default because it costs ~30% of a `cpu_small`
-                training step on 2 CPU cores; `tfvidgen.metrics.evaluate_predictions`
-                and `tfvidgen evaluate` always report it, and
-                `metrics=[..., tfvidgen.metrics.SSIM()]` adds it to `fit`.
-            **kwargs: passed to `keras.Model.compile`.
-        """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(learning_rate=1e-3)
-        if isinstance(loss, str) and loss in LOSSES:
-            loss = LOSSES[loss]()
-        if metrics == "auto":
-            metrics = [frame_metrics.FrameMSE(), frame_metrics.FrameMAE(), frame_metrics.PSNR()]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     # === Rollout ===
 
@@ -147,50 +114,10 @@ class ConvLSTMPredictor(gradient_steps.PhasedSteps, VideoModel, keras.Model):
         """
         return convlstm_rollout.rollout(self.backbone, context, num_future_frames, training=training)
 
-    def predict_future(self, context, horizon):
-        """Predicts `horizon` frames after `context`, autoregressively, in one compiled loop.
-
-        Args:
-            context: `(batch, frames, height, width, channels)`, any number of
-                frames >= 1, in [0, 1].
-            horizon: number of future frames, an int in [0, 100,000]
-                (`tfvidgen.validation.MAX_FRAMES`); may exceed the training
-                horizon.
-
-        Returns:
-            float32 tensor `(batch, horizon, height, width, channels)`.
-        """
-        context = validation.float32_tensor(context)
-        if len(context.shape) != 5 or tuple(context.shape[2:]) != self.frame_shape or context.shape[1] == 0:
-            raise ValueError(
-                f"`context` must have shape (batch, frames >= 1, {', '.join(map(str, self.frame_shape))}). "
-                f"Received shape {tuple(context.shape)}"
-            )
-        horizon = validation.non_negative_int("horizon", horizon, maximum=validation.MAX_FRAMES)
-        if self._rollout_function is None:
-            self._rollout_function = convlstm_rollout.compiled_rollout(self.backbone)
-        return self._rollout_function(context, horizon)
-
-    def input_shapes(self, x, y):
-        """Whole clips (split at `context_frames`) or `(context, target)` pairs, as `fit` takes them."""
-        frames = (None, None) + self.frame_shape
-        if y is not None:
-            return [("the context", x, frames), ("the target", y, frames)]
-        if np.ndim(x) == 5 and np.shape(x)[1] <= self.context_frames:
-            raise ValueError(
-                f"Whole clips given to `fit` need more than context_frames={self.context_frames} frames (the "
-                f"context, then the target); the first batch has {np.shape(x)[1]}. Pass longer clips, or "
-                "(context, target) pairs."
-            )
-        return [("the clips", x, frames)]
+    def _compiled_rollout(self):
+        return convlstm_rollout.compiled_rollout(self.backbone)
 
     # === Training ===
-
-    def context_and_target(self, x, y=None):
-        """`(context, target)` of a batch: whole clips split at `context_frames`, or the pair as given."""
-        if y is None:
-            return x[:, : self.context_frames], x[:, self.context_frames :]
-        return x, y
 
     def _next_frame_targets(self, x, y, y_pred):
         # `call` on whole clips (`y` None) predicts every next frame. Keras' own
@@ -229,22 +156,9 @@ class ConvLSTMPredictor(gradient_steps.PhasedSteps, VideoModel, keras.Model):
 
         return [gradient_steps.Phase(self.optimizer, self.trainable_variables, loss)]
 
-    def _record(self, terms):
-        ((loss, target, predictions, sample_weight),) = terms
-        return self._update_metrics(loss, target, predictions, sample_weight)
-
     def _evaluation_logs(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         context, target = self.context_and_target(x, y)
         predictions = self.rollout(context, target.shape[1] if target.shape[1] is not None else ops.shape(target)[1])
         loss = self.compute_loss(x=context, y=target, y_pred=predictions, sample_weight=sample_weight, training=False)
         return self._update_metrics(loss, target, predictions, sample_weight)
-
-    def _update_metrics(self, loss, target, predictions, sample_weight):
-        for metric in self.metrics:
-            if metric.name == "loss":
-                # compute_loss divides by the replica count; report the true value.
-                metric.update_state(loss * replica_random.num_replicas())
-            else:
-                metric.update_state(target, predictions, sample_weight=sample_weight)
-        return distribute.step_outputs(self.get_metrics_result())
