@@ -1,6 +1,6 @@
 """The harness checks of every family, run in a fresh process under the backend in KERAS_BACKEND.
 
-`python tests/backend_checks.py harness OUT.json`: for the ConvLSTM, the DCGAN and the VAE (tiny presets, a fixed
+`python tests/backend_checks.py harness OUT.json`: for the ConvLSTM, the SimVP, the DCGAN and the VAE (tiny presets, a fixed
 seed): loss falling under `fit`, the config and `.keras` round trips (equal outputs and optimizer steps), rollout and
 sample shapes, seeded samples reproducible, and whether TensorFlow was imported.
 `python tests/backend_checks.py save DIRECTORY`: trains each family briefly and saves `<family>.keras` and the
@@ -17,23 +17,25 @@ import keras
 import numpy as np
 
 from tfvidgen.models import ConvLSTMPredictor
+from tfvidgen.models import SimVPPredictor
 from tfvidgen.models import VideoDCGAN
 from tfvidgen.models import VideoVAE
 
-FAMILIES = {"convlstm": ConvLSTMPredictor, "dcgan": VideoDCGAN, "vae": VideoVAE}
+FAMILIES = {"convlstm": ConvLSTMPredictor, "simvp": SimVPPredictor, "dcgan": VideoDCGAN, "vae": VideoVAE}
+PREDICTORS = ("convlstm", "simvp")
 CLIPS = np.random.default_rng(0).random((16, 4, 16, 16, 1)).astype("float32")
 
 
 def outputs(family, model):
     """A deterministic output of each family."""
-    if family == "convlstm":
+    if family in PREDICTORS:
         return np.asarray(model.predict_future(CLIPS[:2, :2], 3))
     return np.asarray(model.sample(2, seed=3))
 
 
 def backend_free_outputs(family, model):
     """Outputs that use no random numbers (fixed NumPy latents), equal across backends for equal weights."""
-    if family == "convlstm":
+    if family in PREDICTORS:
         return outputs(family, model)
     latents = np.random.default_rng(5).normal(size=(2, model.latent_dim)).astype("float32")
     return np.asarray(model.decode(latents))
@@ -69,7 +71,7 @@ def harness(out):
             "output_shape": shape,
             "reproducible": bool(np.array_equal(first, again)),
         }
-        if family != "convlstm":
+        if family not in PREDICTORS:
             results[family]["other_seed_differs"] = bool(not np.allclose(first, np.asarray(model.sample(2, seed=4))))
             results[family]["interpolate_shape"] = tuple(model.interpolate(3, 4, steps=5).shape)
     if keras.backend.backend() == "jax":  # The notebooks' strategy cell, on JAX.

@@ -15,7 +15,7 @@ from tfvidgen import export
 TESTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TESTS)
 WITHOUT_TENSORFLOW = os.path.join(TESTS, "without_tensorflow")
-FAMILIES = ("convlstm", "dcgan", "vae")
+FAMILIES = ("convlstm", "simvp", "dcgan", "vae")
 
 
 def run_python(arguments, backend, block_tensorflow=False, extra_env=None, timeout=600):
@@ -46,7 +46,7 @@ def test_harness_on_both_backends(harness_results, family):
     assert results["reload_max_difference"] == 0.0
     assert results["reload_steps"][0] == results["reload_steps"][1] == 6  # Optimizer state saved: 3 epochs x 2.
     assert results["reproducible"]
-    if family == "convlstm":
+    if family in ("convlstm", "simvp"):
         assert results["output_shape"] == [2, 3, 16, 16, 1]
     else:
         assert results["output_shape"] == [2, 4, 16, 16, 1]

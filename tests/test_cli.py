@@ -32,12 +32,12 @@ def tfvidgen(*arguments, check=True, timeout=600):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("runs")
-    for family in ("convlstm", "dcgan", "vae"):
+    for family in ("convlstm", "simvp", "dcgan", "vae"):
         tfvidgen("train", family, "--preset", "tiny", "--epochs", 2, "--out", base / family, "--validation-clips", 8)
     return base
 
 
-@pytest.mark.parametrize("family", ["convlstm", "dcgan", "vae"])
+@pytest.mark.parametrize("family", ["convlstm", "simvp", "dcgan", "vae"])
 def test_train_writes_a_complete_run_directory(runs, family):
     run = runs / family
     for name in ("config.json", "metrics.csv", "model.keras", "summary.json", "checkpoints/last_good.keras"):
@@ -46,7 +46,7 @@ def test_train_writes_a_complete_run_directory(runs, family):
     if family != "dcgan":  # The best validation score's checkpoint (none for the GAN).
         summary = json.loads((run / "summary.json").read_text())
         assert (run / "checkpoints" / "best.keras").is_file()
-        assert summary["best_checkpoint"]["monitor"] == {"convlstm": "val_loss", "vae": "val_nelbo"}[family]
+        assert summary["best_checkpoint"]["monitor"] == {"convlstm": "val_loss", "simvp": "val_loss", "vae": "val_nelbo"}[family]
         assert np.isfinite(summary["best_checkpoint"]["value"])
     assert any(name.endswith(".gif") for name in os.listdir(run / "samples"))
     assert any(name.endswith(".png") for name in os.listdir(run / "samples"))
@@ -100,14 +100,15 @@ def test_generate_and_predict_interpolate_and_upscale_in_one_command(runs, tmp_p
     assert clip.shape == (15, 48, 3 * (16 + 2 + 16), 3) and fps == pytest.approx(10, rel=0.05)
 
 
-def test_predict_continues_a_video_from_keras_and_savedmodel(runs, tmp_path):
+@pytest.mark.parametrize("family", ["convlstm", "simvp"])
+def test_predict_continues_a_video_from_keras_and_savedmodel(runs, tmp_path, family):
     video = str(tmp_path / "input.avi")
     write_test_video(video, 12, size=(24, 32), fourcc="MJPG")
-    tfvidgen("predict", "--model", runs / "convlstm", "--video", video, "--horizon", 6, "--out", tmp_path / "a.mp4")
+    tfvidgen("predict", "--model", runs / family, "--video", video, "--horizon", 6, "--out", tmp_path / "a.mp4")
     tfvidgen(
         "predict",
         "--model",
-        runs / "convlstm" / "export" / "convlstm",
+        runs / family / "export" / family,
         "--video",
         video,
         "--horizon",
@@ -158,7 +159,7 @@ def test_export_and_serving_check(runs, tmp_path):
         (["train", "--preset", "huge", "--out", "{tmp}/x"], "Unknown convlstm preset 'huge'"),
         (["generate", "--model", "{tmp}/missing.keras"], "No model at"),
         (["export", "--model", "{tmp}/torn.keras", "--out", "{tmp}/e"], "exists but is not a valid .keras file"),
-        (["predict", "--model", "{runs}/dcgan", "--video", "{tmp}/v.mp4"], "needs a convlstm model; this one is dcgan"),
+        (["predict", "--model", "{runs}/dcgan", "--video", "{tmp}/v.mp4"], "needs a convlstm or simvp model; this one is dcgan"),
         (["train", "--set", "filters", "--out", "{tmp}/y"], "`--set` takes key=value pairs"),
         (
             ["train", "vae", "--preset", "tiny", "--set", "latent_dim=0", "--out", "{tmp}/z"],

@@ -11,11 +11,13 @@ import pytest
 from tfvidgen import export
 from tfvidgen.export import saved_model as saved_model_lib
 from tfvidgen.models import ConvLSTMPredictor
+from tfvidgen.models import SimVPPredictor
 from tfvidgen.models import VideoDCGAN
 from tfvidgen.models import VideoVAE
 
 FAMILIES = {
     "convlstm": (ConvLSTMPredictor, {"serving_default", "predict", "rollout"}),
+    "simvp": (SimVPPredictor, {"serving_default", "predict", "rollout"}),
     "dcgan": (VideoDCGAN, {"serving_default", "generate", "sample"}),
     "vae": (VideoVAE, {"serving_default", "reconstruct", "encode", "decode", "sample"}),
 }

@@ -7,6 +7,7 @@ read this table. `tfvidgen.models.FAMILIES` maps the same names to the classes, 
 # family name -> model class name (in tfvidgen.models)
 FAMILY_CLASSES = {
     "convlstm": "ConvLSTMPredictor",
+    "simvp": "SimVPPredictor",
     "dcgan": "VideoDCGAN",
     "vae": "VideoVAE",
     "interpolator": "FrameInterpolator",
@@ -14,3 +15,5 @@ FAMILY_CLASSES = {
 FAMILY_NAMES = tuple(FAMILY_CLASSES)
 FAMILY_OF_CLASS = {class_name: family for family, class_name in FAMILY_CLASSES.items()}
 GENERATIVE_FAMILIES = ("dcgan", "vae")
+# Frame predictors: context frames in, future frames out, the `rollout` signature.
+PREDICTOR_FAMILIES = ("convlstm", "simvp")

@@ -23,7 +23,7 @@ def for_model(model, batch, seed=0):
 
 
 def convlstm_previews(model, batch, seed=0):
-    """The true clip and, below it, the context followed by the rollout."""
+    """A predictor's (ConvLSTM, SimVP): the true clip and, below it, the context followed by the rollout."""
     x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
     context, target = model.context_and_target(
         validation.float32_tensor(x), None if y is None else validation.float32_tensor(y)
@@ -71,6 +71,7 @@ def interpolator_previews(model, batch, seed=0):
 
 FAMILY_PREVIEWS = {
     "convlstm": convlstm_previews,
+    "simvp": convlstm_previews,
     "dcgan": dcgan_previews,
     "vae": vae_previews,
     "interpolator": interpolator_previews,

@@ -15,6 +15,7 @@ from tfvidgen.cli import postprocess as postprocess_cli
 from tfvidgen.cli.loading import family_of
 from tfvidgen.cli.loading import load_any
 from tfvidgen.data import transforms
+from tfvidgen.families import PREDICTOR_FAMILIES
 
 
 def _require(model, families, command):
@@ -75,7 +76,7 @@ def _fit_frames(frames, frame_shape):
 
 def predict(args):
     model = load_any(args.model)
-    _require(model, ("convlstm",), "predict")
+    _require(model, PREDICTOR_FAMILIES, "predict")
     frame_shape = tuple(model.frame_shape)
     context_frames = args.context_frames or model.context_frames
     needed = args.start + context_frames + args.horizon
@@ -107,7 +108,7 @@ def predict(args):
 def evaluate(args):
     model = load_any(args.model)
     family = family_of(model)
-    if family == "convlstm":
+    if family in PREDICTOR_FAMILIES:
         results = _evaluate_predictor(model, args)
         print(metrics.format_table(results))
     elif family == "interpolator":
@@ -134,7 +135,7 @@ def evaluate(args):
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "evaluation.json"), "w") as file:
             json.dump(results, file, indent=2)
-        if family == "convlstm":
+        if family in PREDICTOR_FAMILIES:
             plotting.plot_per_frame(os.path.join(args.out, "per_frame.png"), results)
         print(f"wrote {args.out}/evaluation.json")
 

@@ -11,7 +11,7 @@ from tfvidgen.serving.exported_model import ExportedModel
 
 
 def family_of(model):
-    """`"convlstm"`, `"dcgan"`, `"vae"` or `"interpolator"` for a model or an `ExportedModel`."""
+    """The family name (`"convlstm"`, `"simvp"`, `"dcgan"`, ...) of a model or an `ExportedModel`."""
     if isinstance(model, ExportedModel):
         return model.family
     for family, cls in FAMILIES.items():

@@ -36,29 +36,59 @@ def convlstm_endpoints(model):
     def predict(frames):
         return {"next_frames": model(endpoints.checked(frames, video_shape, "frames"), training=False)}
 
+    context = _example_context(model)
+    predict_endpoint = endpoints.Endpoint(predict, [endpoints.video_spec(video_shape, "frames")], {"frames": context})
+    return {"serving_default": predict_endpoint, "predict": predict_endpoint, "rollout": _rollout_endpoint(model)}
+
+
+def simvp_endpoints(model):
+    """`serving_default`/`predict`: context -> the next `future_frames` frames; `rollout`: (context, n) -> n frames.
+
+    Batch and context length are dynamic (the last `context_frames` frames are
+    used, a shorter context padded in front); height, width and channels are
+    this model's.
+    """
+    video_shape = (None, None) + model.frame_shape
+
+    def predict(context):
+        context = endpoints.checked(context, video_shape, "context")
+        with tf.control_dependencies([_has_frames(context)]):
+            return {"future_frames": model(context, training=False)}
+
+    predict_endpoint = endpoints.Endpoint(
+        predict, [endpoints.video_spec(video_shape, "context")], {"context": _example_context(model)}
+    )
+    return {"serving_default": predict_endpoint, "predict": predict_endpoint, "rollout": _rollout_endpoint(model)}
+
+
+def _example_context(model):
+    return np.random.default_rng(0).random((1, model.context_frames) + model.frame_shape).astype("float32")
+
+
+def _has_frames(context):
+    return tf.debugging.assert_positive(tf.shape(context)[1], message="`context` needs at least 1 frame")
+
+
+def _rollout_endpoint(model):
+    """A predictor's `(context, num_future_frames)` -> `{"future_frames"}`, any horizon up to `MAX_FRAMES`."""
+    video_shape = (None, None) + model.frame_shape
+
     def rollout(context, num_future_frames):
         context = endpoints.checked(context, video_shape, "context")
-        has_frames = tf.debugging.assert_positive(tf.shape(context)[1], message="`context` needs at least 1 frame")
         num_future_frames = endpoints.non_negative(
             endpoints.at_most(
                 endpoints.scalar(num_future_frames, "num_future_frames"), validation.MAX_FRAMES, "num_future_frames"
             ),
             "num_future_frames",
         )
-        with tf.control_dependencies([has_frames]):
+        with tf.control_dependencies([_has_frames(context)]):
             return {"future_frames": model.rollout(context, num_future_frames)}
 
-    context = np.random.default_rng(0).random((1, model.context_frames) + model.frame_shape).astype("float32")
-    predict_endpoint = endpoints.Endpoint(predict, [endpoints.video_spec(video_shape, "frames")], {"frames": context})
-    return {
-        "serving_default": predict_endpoint,
-        "predict": predict_endpoint,
-        "rollout": endpoints.Endpoint(
-            rollout,
-            [endpoints.video_spec(video_shape, "context"), endpoints.scalar_spec("num_future_frames")],
-            {"context": context, "num_future_frames": np.array(10, np.int32)},
-        ),
-    }
+    return endpoints.Endpoint(
+        rollout,
+        [endpoints.video_spec(video_shape, "context"), endpoints.scalar_spec("num_future_frames")],
+        {"context": _example_context(model), "num_future_frames": np.array(10, np.int32)},
+    )
 
 
 def dcgan_endpoints(model):
@@ -181,6 +211,7 @@ def interpolator_endpoints(model):
 
 FAMILY_ENDPOINTS = {
     "convlstm": convlstm_endpoints,
+    "simvp": simvp_endpoints,
     "dcgan": dcgan_endpoints,
     "vae": vae_endpoints,
     "interpolator": interpolator_endpoints,

@@ -6,6 +6,7 @@ import tensorflow as tf
 from tfvidgen import validation
 from tfvidgen.export import saved_model as saved_model_lib
 from tfvidgen.families import FAMILY_OF_CLASS
+from tfvidgen.families import PREDICTOR_FAMILIES
 
 
 class ExportedModel:
@@ -46,7 +47,7 @@ class ExportedModel:
 
     @property
     def frame_shape(self):
-        if self.family in ("convlstm", "interpolator"):
+        if self.family in PREDICTOR_FAMILIES + ("interpolator",):
             return tuple(self.config["frame_shape"])
         return tuple(self.config["clip_shape"][1:])
 
