@@ -5,5 +5,6 @@ from tfvidgen.callbacks.last_good_checkpoint import LastGoodCheckpoint
 from tfvidgen.callbacks.metrics_csv import MetricsCSV
 from tfvidgen.callbacks.resumable_backup import ResumableBackup
 from tfvidgen.callbacks.time_limit import TimeLimit
+from tfvidgen.callbacks.timed_snapshots import TimedSnapshots
 from tfvidgen.callbacks.video_samples import VideoSamples
 from tfvidgen.callbacks.video_samples import tensorboard_available

@@ -63,6 +63,11 @@ def _train_parser(subparsers):
     parser.add_argument("--sample-every", type=int, default=1, help="epochs between sample GIFs")
     parser.add_argument("--backup-every", type=int, default=10, help="steps between resume checkpoints")
     parser.add_argument("--time-limit-minutes", type=float, help="stop training after this many minutes")
+    parser.add_argument(
+        "--snapshot-minutes",
+        type=float,
+        help="save snapshots/minute_MMM.keras every this many minutes (points of a learning curve)",
+    )
     parser.add_argument("--no-export", action="store_true", help="skip the SavedModel export")
     parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2), help="Keras fit verbosity")
 

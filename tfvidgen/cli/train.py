@@ -10,6 +10,7 @@ A run directory holds everything about a run:
                        do not rank models)
     logs/              TensorBoard scalars and sample images
     samples/           GIF and PNG previews per epoch
+    snapshots/         minute_MMM.keras every --snapshot-minutes (a learning curve's points)
     metrics.csv        one row per epoch
     model.keras        the final model (weights, config, optimizer state)
     export/<family>/1/ the SavedModel for TF Serving (TensorFlow only: a run on JAX
@@ -42,6 +43,7 @@ from tfvidgen import data as data_lib
 from tfvidgen import distribute
 from tfvidgen.data import clip_batches
 from tfvidgen.data import video_files
+from tfvidgen.families import PREDICTOR_FAMILIES
 from tfvidgen.models import FAMILIES
 
 
@@ -71,7 +73,7 @@ def _is_chief():
 
 
 def _clip_spec(family, model, training):
-    if family in ("convlstm", "interpolator"):
+    if family in PREDICTOR_FAMILIES + ("interpolator",):
         return training["num_frames"], model.frame_shape[:2], model.frame_shape[2]
     return model.clip_shape[0], model.clip_shape[1:3], model.clip_shape[3]
 
@@ -263,6 +265,7 @@ def run(args):
             "mixed_precision": args.mixed_precision,
             "strategy": described,
             "time_limit_minutes": args.time_limit_minutes,
+            "snapshot_minutes": args.snapshot_minutes,
         },
         "backend": backend,
         "versions": _versions(backend),
@@ -292,6 +295,8 @@ def run(args):
             os.path.join(out, "samples"), sample_batch, every=args.sample_every, log_dir=os.path.join(out, "logs")
         ),
     ] + ([time_limit] if time_limit else [])
+    if args.snapshot_minutes:
+        callbacks.append(tfvidgen_callbacks.TimedSnapshots(os.path.join(out, "snapshots"), args.snapshot_minutes))
     best = None
     if cls.checkpoint_monitor and validation is not None:
         best = tfvidgen_callbacks.BestCheckpoint(
