@@ -126,3 +126,33 @@ def test_resize_upsampling_generator_round_trips_and_trains():
     assert restored.generator_upsampling == "resize"
     with pytest.raises(ValueError, match="`upsampling` must be one of"):
         VideoDCGAN.from_preset("tiny", generator_upsampling="bilinear")
+
+
+def test_frame_stream_adds_the_mean_of_per_frame_logits():
+    keras.utils.set_random_seed(0)
+    discriminator = VideoDiscriminator((4, 16, 16, 1), filters=(8, 16), spectral_norm=True, frame_filters=(4, 8))
+    clips = np.random.default_rng(0).random((3, 4, 16, 16, 1)).astype("float32")
+    video_logit = keras.Model(discriminator.input, discriminator.get_layer("logit_spectral_norm").output)
+    per_frame = keras.Model(discriminator.input, discriminator.get_layer("frame_logit").output)
+    assert per_frame(clips).shape == (3, 4, 1)
+    expected = np.asarray(video_logit(clips)) + np.asarray(per_frame(clips)).mean(axis=1)
+    np.testing.assert_allclose(np.asarray(discriminator(clips)), expected, atol=1e-5)
+    # One frame blanked moves that frame's logit and so the clip's.
+    blanked = clips.copy()
+    blanked[:, 2] = 0.0
+    assert np.abs(np.asarray(per_frame(blanked))[:, 2] - np.asarray(per_frame(clips))[:, 2]).max() > 1e-4
+    harness.assert_config_round_trip(discriminator)
+    with pytest.raises(ValueError, match=r"must divide by 2\*\*5 = 32 for 5 frame_filters"):
+        VideoDiscriminator((4, 16, 16, 1), filters=(8,), frame_filters=(2, 2, 2, 2, 2))
+
+
+def test_gan_with_a_frame_stream_trains_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    gan = VideoDCGAN.from_preset("tiny", frame_discriminator_filters=(4, 8), seed=1)
+    gan.compile()
+    history = gan.fit(harness.tiny_clips(num_clips=16, batch_size=8), epochs=2, verbose=0).history
+    assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
+    restored = harness.assert_keras_round_trip(
+        gan, lambda model: model.discriminator(model.generate(2, seed=5)), tmp_path
+    )
+    assert restored.frame_discriminator_filters == [4, 8]

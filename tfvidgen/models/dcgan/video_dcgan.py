@@ -52,6 +52,8 @@ class VideoDCGAN(GenerativeModel, keras.Model):
             across replicas.
         minibatch_stddev_group: see `VideoDiscriminator` (`None`: off).
         generator_upsampling: `"transpose"` or `"resize"`, see `VideoGenerator`.
+        frame_discriminator_filters: `None`, or the filters of the
+            discriminator's per-frame stream (`VideoDiscriminator.frame_filters`).
         seed: seed of the latent draws during training and of `generate()`
             without a seed.
 
@@ -93,6 +95,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         synchronized_batch_norm=True,
         minibatch_stddev_group=None,
         generator_upsampling="transpose",
+        frame_discriminator_filters=None,
         seed=None,
         **kwargs,
     ):
@@ -107,7 +110,12 @@ class VideoDCGAN(GenerativeModel, keras.Model):
             name="generator",
         )
         self.discriminator = VideoDiscriminator(
-            clip_shape, discriminator_filters, spectral_norm, minibatch_stddev_group, name="discriminator"
+            clip_shape,
+            discriminator_filters,
+            spectral_norm,
+            minibatch_stddev_group,
+            frame_filters=frame_discriminator_filters,
+            name="discriminator",
         )
         self.clip_shape = self.generator.clip_shape
         self.latent_dim = self.generator.latent_dim
@@ -118,6 +126,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         self.synchronized_batch_norm = self.generator.synchronized_batch_norm
         self.minibatch_stddev_group = self.discriminator.minibatch_stddev_group
         self.generator_upsampling = self.generator.upsampling
+        self.frame_discriminator_filters = self.discriminator.frame_filters
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")

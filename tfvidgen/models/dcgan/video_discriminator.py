@@ -28,6 +28,11 @@ class VideoDiscriminator(ConstructorConfig, keras.Model):
         spectral_norm: spectrally normalize every convolution and the head.
         minibatch_stddev_group: `None` (off) or the group size (>= 2) of a
             `tfvidgen.layers.MinibatchStddev` channel added before the head.
+        frame_filters: `None` (off), or the filters of a second stream that
+            scores every frame on its own (stride-2 `Conv2D` per frame, as
+            MoCoGAN's image discriminator): the clip's logit is the video
+            stream's plus the mean of the frames'. A clip with a faded or
+            empty frame is then judged fake however its whole is judged.
 
     Input shape:
         `(batch, frames, height, width, channels)` in [0, 1].
@@ -48,10 +53,12 @@ class VideoDiscriminator(ConstructorConfig, keras.Model):
         filters=(32, 64, 128, 256),
         spectral_norm=False,
         minibatch_stddev_group=None,
+        frame_filters=None,
         **kwargs,
     ):
         clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
         filters = validation.int_list("filters", filters)
+        frame_filters = None if frame_filters is None else validation.int_list("frame_filters", frame_filters)
         strides, _ = blocks.strides_for(clip_shape, len(filters))
 
         # === Functional Model ===
@@ -64,10 +71,41 @@ class VideoDiscriminator(ConstructorConfig, keras.Model):
         head = keras.layers.Dense(1, dtype="float32", name="logit")
         if spectral_norm:
             head = keras.layers.SpectralNormalization(head, dtype="float32", name="logit_spectral_norm")
-        super().__init__(inputs=clips, outputs=head(x), **kwargs)
+        logit = head(x)
+        if frame_filters is not None:
+            frame_logits = _frame_stream(clips, clip_shape, frame_filters, spectral_norm)
+            logit = keras.layers.Add(dtype="float32", name="video_and_frames")([logit, frame_logits])
+        super().__init__(inputs=clips, outputs=logit, **kwargs)
 
         # === Config ===
         self.clip_shape = clip_shape
         self.filters = filters
         self.spectral_norm = bool(spectral_norm)
         self.minibatch_stddev_group = None if minibatch_stddev_group is None else int(minibatch_stddev_group)
+        self.frame_filters = frame_filters
+
+
+def _frame_stream(clips, clip_shape, filters, spectral_norm):
+    """`(batch, frames, H, W, C)` -> `(batch, 1)`: the mean over frames of a per-frame 2D-conv logit."""
+    factor = 2 ** len(filters)
+    if clip_shape[1] % factor or clip_shape[2] % factor:
+        raise ValueError(
+            f"`clip_shape` height and width ({clip_shape[1]}x{clip_shape[2]}) must divide by 2**{len(filters)} = "
+            f"{factor} for {len(filters)} frame_filters. Received: frame_filters={filters}"
+        )
+
+    def normalized(layer, name):
+        return keras.layers.SpectralNormalization(layer, name=name) if spectral_norm else layer
+
+    x = keras.layers.Rescaling(2.0, offset=-1.0, name="frames_to_signed")(clips)
+    for index, layer_filters in enumerate(filters):
+        conv = keras.layers.Conv2D(layer_filters, 4, strides=2, padding="same", name=f"frame_conv2d_{index}")
+        x = keras.layers.TimeDistributed(normalized(conv, f"frame_spectral_norm_{index}"), name=f"frame_conv_{index}")(
+            x
+        )
+        x = keras.layers.LeakyReLU(0.2, name=f"frame_leaky_relu_{index}")(x)
+    x = keras.layers.Reshape((clip_shape[0], -1), name="frame_flatten")(x)
+    x = keras.layers.TimeDistributed(
+        normalized(keras.layers.Dense(1, name="frame_logit_dense"), "frame_logit_spectral_norm"), name="frame_logit"
+    )(x)
+    return keras.layers.GlobalAveragePooling1D(name="mean_frame_logit")(x)
