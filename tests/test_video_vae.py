@@ -144,3 +144,17 @@ def test_bad_arguments():
         VideoVAE.from_preset("tiny", beta=-1.0)
     with pytest.raises(ValueError, match=r"height and width \(16x10\) must divide by 2\*\*2"):
         VideoVAE(clip_shape=(4, 16, 10, 1), encoder_filters=(8, 8), decoder_filters=(8, 8))
+
+
+def test_resize_upsampling_decoder_trains_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    vae = VideoVAE.from_preset("tiny", decoder_upsampling="resize", seed=1)
+    assert vae.decoder.get_layer("logits_repeat") is not None  # Repeat, then a plain Conv3D: no transposed kernels.
+    assert not any(isinstance(layer, keras.layers.Conv3DTranspose) for layer in vae.decoder.layers)
+    vae.compile()
+    history = vae.fit(harness.tiny_clips(num_clips=16, batch_size=8), epochs=3, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0]
+    restored = harness.assert_keras_round_trip(vae, lambda model: model.sample(2, seed=3), tmp_path)
+    assert restored.decoder_upsampling == "resize"
+    with pytest.raises(ValueError, match="`upsampling` must be one of"):
+        VideoVAE.from_preset("tiny", decoder_upsampling="bilinear")

@@ -22,6 +22,9 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         filters: filters of the projection and of each transposed
             convolution but the last.
         synchronized_batch_norm: synchronize batch statistics across replicas.
+        upsampling: `"transpose"` (stride-2 `Conv3DTranspose`) or `"resize"`
+            (nearest-neighbour repetition, then `Conv3D`: no checkerboard),
+            as `VideoGenerator`'s.
 
     Input shape:
         `(batch, latent_dim)`.
@@ -42,8 +45,10 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         latent_dim=64,
         filters=(256, 128, 64, 32),
         synchronized_batch_norm=True,
+        upsampling="transpose",
         **kwargs,
     ):
+        upsampling = validation.one_of("upsampling", upsampling, blocks.UPSAMPLING_MODES)
         clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
         latent_dim = validation.positive_int("latent_dim", latent_dim)
         filters = validation.int_list("filters", filters)
@@ -52,8 +57,10 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         # === Functional Model ===
         z = keras.Input((latent_dim,), name="latents")
         x = blocks.project_latent(z, bottom, filters[0], synchronized_batch_norm, name="decoder_project")
-        x = blocks.upsampling_stack(x, filters[1:], strides[:-1], synchronized_batch_norm, name="decoder")
-        x = keras.layers.Conv3DTranspose(clip_shape[-1], 4, strides=strides[-1], padding="same", name="logits")(x)
+        x = blocks.upsampling_stack(
+            x, filters[1:], strides[:-1], synchronized_batch_norm, name="decoder", mode=upsampling
+        )
+        x = blocks.upsample(x, clip_shape[-1], strides[-1], upsampling, "logits", use_bias=True)
         clips = keras.layers.Activation("sigmoid", dtype="float32", name="clips")(x)
         super().__init__(inputs=z, outputs=clips, **kwargs)
 
@@ -62,3 +69,4 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         self.latent_dim = latent_dim
         self.filters = filters
         self.synchronized_batch_norm = bool(synchronized_batch_norm)
+        self.upsampling = upsampling

@@ -44,6 +44,7 @@ class VideoVAE(GenerativeModel, keras.Model):
             (`tfvidgen.schedules`, e.g. `LinearSchedule(0, 1, 1000)` or
             `CyclicalSchedule`).
         free_bits: nats per latent dimension free of KL penalty (0: none).
+        decoder_upsampling: `"transpose"` or `"resize"`, see `VideoDecoder`.
         seed: seed of the sampling layer and of `sample()` without a seed.
 
     Call arguments:
@@ -80,12 +81,15 @@ class VideoVAE(GenerativeModel, keras.Model):
         beta=1.0,
         free_bits=0.0,
         synchronized_batch_norm=True,
+        decoder_upsampling="transpose",
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.encoder = VideoEncoder(clip_shape, latent_dim, encoder_filters, name="encoder")
-        self.decoder = VideoDecoder(clip_shape, latent_dim, decoder_filters, synchronized_batch_norm, name="decoder")
+        self.decoder = VideoDecoder(
+            clip_shape, latent_dim, decoder_filters, synchronized_batch_norm, decoder_upsampling, name="decoder"
+        )
         # Posterior noise and prior samples get different streams from one seed.
         self.sampling = Sampling(seed=None if seed is None else seed + 1, name="sampling")
         self.clip_shape = self.encoder.clip_shape
@@ -101,6 +105,7 @@ class VideoVAE(GenerativeModel, keras.Model):
             raise ValueError(f"`free_bits` must be >= 0. Received: free_bits={free_bits!r}")
         self.free_bits = float(free_bits)
         self.synchronized_batch_norm = self.decoder.synchronized_batch_norm
+        self.decoder_upsampling = self.decoder.upsampling
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {
