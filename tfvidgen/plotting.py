@@ -8,8 +8,8 @@ from tfvidgen import video_io
 _COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189)]
 
 
-def line_chart(curves, title="", x_label="frame", width=420, height=300):
-    """Renders `{label: [y1, y2, ...]}` (x = 1, 2, ...) as an RGB uint8 image."""
+def line_chart(curves, title="", x_label="frame", width=420, height=300, x_values=None):
+    """Renders `{label: [y1, y2, ...]}` as an RGB uint8 image; x is 1, 2, ... or the labels in `x_values`."""
     image = np.full((height, width, 3), 255, np.uint8)
     left, right, top, bottom = 56, 12, 28, 40
     values = np.concatenate([np.asarray(curve, np.float64) for curve in curves.values()])
@@ -37,7 +37,8 @@ def line_chart(curves, title="", x_label="frame", width=420, height=300):
         x, _ = point(index, low)
         cv2.line(image, (x, height - bottom), (x, height - bottom + 4), (0, 0, 0), 1)
         if length <= 12 or index % max(1, length // 10) == 0:
-            cv2.putText(image, str(index + 1), (x - 4, height - bottom + 16), font, 0.35, (0, 0, 0), 1)
+            tick = str(index + 1) if x_values is None else f"{x_values[index]:g}"
+            cv2.putText(image, tick, (x - 4, height - bottom + 16), font, 0.35, (0, 0, 0), 1)
     cv2.putText(image, x_label, (width // 2 - 16, height - 6), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(image, title, (left, 18), font, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     for number, (label, curve) in enumerate(curves.items()):
