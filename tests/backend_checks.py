@@ -1,8 +1,8 @@
 """The harness checks of every family, run in a fresh process under the backend in KERAS_BACKEND.
 
-`python tests/backend_checks.py harness OUT.json`: for the ConvLSTM, the SimVP, the DCGAN and the VAE (tiny presets, a fixed
-seed): loss falling under `fit`, the config and `.keras` round trips (equal outputs and optimizer steps), rollout and
-sample shapes, seeded samples reproducible, and whether TensorFlow was imported.
+`python tests/backend_checks.py harness OUT.json`: for the ConvLSTM, the SimVP, the DCGAN and the VAE (tiny presets,
+a fixed seed): loss falling under `fit`, the config and `.keras` round trips (equal outputs and optimizer steps),
+rollout and sample shapes, seeded samples reproducible, and whether TensorFlow was imported.
 `python tests/backend_checks.py save DIRECTORY`: trains each family briefly and saves `<family>.keras` and the
 outputs to compare in `outputs.npz` (for the cross-backend test).
 `python tests/backend_checks.py data_parallel OUT.json`: one training step of each family on every device

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
@@ -33,7 +34,10 @@ def tfvidgen(*arguments, check=True, timeout=600):
 def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("runs")
     for family in ("convlstm", "simvp", "dcgan", "vae"):
-        tfvidgen("train", family, "--preset", "tiny", "--epochs", 2, "--out", base / family, "--validation-clips", 8)
+        loss = ["--loss", "l1_l2"] if family == "simvp" else []  # A predictor's loss from the command line.
+        tfvidgen(
+            "train", family, "--preset", "tiny", "--epochs", 2, "--out", base / family, "--validation-clips", 8, *loss
+        )
     return base
 
 
@@ -46,13 +50,20 @@ def test_train_writes_a_complete_run_directory(runs, family):
     if family != "dcgan":  # The best validation score's checkpoint (none for the GAN).
         summary = json.loads((run / "summary.json").read_text())
         assert (run / "checkpoints" / "best.keras").is_file()
-        assert summary["best_checkpoint"]["monitor"] == {"convlstm": "val_loss", "simvp": "val_loss", "vae": "val_nelbo"}[family]
+        assert (
+            summary["best_checkpoint"]["monitor"]
+            == {"convlstm": "val_loss", "simvp": "val_loss", "vae": "val_nelbo"}[family]
+        )
         assert np.isfinite(summary["best_checkpoint"]["value"])
     assert any(name.endswith(".gif") for name in os.listdir(run / "samples"))
     assert any(name.endswith(".png") for name in os.listdir(run / "samples"))
     assert os.listdir(run / "logs")  # TensorBoard events.
     config = json.loads((run / "config.json").read_text())
     assert config["family"] == family and config["preset"] == "tiny" and config["training"]["epochs"] == 2
+    if family in ("convlstm", "simvp"):
+        assert config["training"]["loss"] == {"convlstm": "mse", "simvp": "l1_l2"}[family]
+        loss = keras.models.load_model(run / "model.keras").loss
+        assert type(loss).__name__ == {"convlstm": "MeanSquaredError", "simvp": "L1L2"}[family]
     rows = (run / "metrics.csv").read_text().strip().splitlines()
     assert len(rows) == 3  # Header and one row per epoch.
     summary = json.loads((run / "summary.json").read_text())
@@ -157,9 +168,13 @@ def test_export_and_serving_check(runs, tmp_path):
     "arguments, message",
     [
         (["train", "--preset", "huge", "--out", "{tmp}/x"], "Unknown convlstm preset 'huge'"),
+        (["train", "dcgan", "--loss", "l1_l2", "--out", "{tmp}/x"], "--loss sets a predictor's loss"),
         (["generate", "--model", "{tmp}/missing.keras"], "No model at"),
         (["export", "--model", "{tmp}/torn.keras", "--out", "{tmp}/e"], "exists but is not a valid .keras file"),
-        (["predict", "--model", "{runs}/dcgan", "--video", "{tmp}/v.mp4"], "needs a convlstm or simvp model; this one is dcgan"),
+        (
+            ["predict", "--model", "{runs}/dcgan", "--video", "{tmp}/v.mp4"],
+            "needs a convlstm or simvp model; this one is dcgan",
+        ),
         (["train", "--set", "filters", "--out", "{tmp}/y"], "`--set` takes key=value pairs"),
         (
             ["train", "vae", "--preset", "tiny", "--set", "latent_dim=0", "--out", "{tmp}/z"],

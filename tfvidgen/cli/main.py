@@ -34,6 +34,11 @@ def _train_parser(subparsers):
     parser.add_argument("--steps-per-epoch", type=int, help="steps per epoch (default: the preset's)")
     parser.add_argument("--batch-size", type=int, help="global batch size (default: the preset's)")
     parser.add_argument("--learning-rate", type=float, help="learning rate (default: the preset's)")
+    parser.add_argument(
+        "--loss",
+        choices=("mse", "l1_l2", "bce"),
+        help="predictors (convlstm, simvp): the training loss (default: the preset's, else mse)",
+    )
     parser.add_argument("--out", help="run directory (default runs/FAMILY-PRESET); rerun to resume")
     parser.add_argument("--overwrite", action="store_true", help="start afresh, deleting a run in --out")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a model config value (JSON)")

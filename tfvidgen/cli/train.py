@@ -181,12 +181,15 @@ def build_datasets(family, model, args, training):
     return train, validation
 
 
-def compile_model(family, model, learning_rate, generator_learning_rate=None):
+def compile_model(family, model, learning_rate, generator_learning_rate=None, loss=None):
+    """Compiles for `tfvidgen train`: Adam at the run's rates; `loss` (a predictor's) when given."""
     if family == "dcgan":
         model.compile(
             d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
             g_optimizer=keras.optimizers.Adam(generator_learning_rate or learning_rate, beta_1=0.5),
         )
+    elif loss is not None:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
     else:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate))
 
@@ -239,10 +242,16 @@ def run(args):
     generator_learning_rate = learning_rate * training.get("generator_learning_rate_multiplier", 1.0)
     epochs = args.epochs or training["epochs"]
     steps_per_epoch = args.steps_per_epoch or training["steps_per_epoch"]
+    loss = args.loss or training.get("loss")
+    if args.loss and family not in PREDICTOR_FAMILIES:
+        raise ValueError(
+            f"--loss sets a predictor's loss ({', '.join(PREDICTOR_FAMILIES)}); the {family} family's losses are "
+            "its own (see its preset and --set)."
+        )
 
     with scope:
         model = cls.from_preset(args.preset, **overrides)
-        compile_model(family, model, learning_rate, generator_learning_rate)
+        compile_model(family, model, learning_rate, generator_learning_rate, loss)
     # The data before the run directory: a source without clips leaves nothing behind.
     train, validation = build_datasets(family, model, args, training)
     resuming = _prepare_run_directory(out, args.overwrite)
@@ -259,6 +268,7 @@ def run(args):
             "steps_per_epoch": steps_per_epoch,
             "batch_size": args.batch_size or training["batch_size"],
             "learning_rate": learning_rate,
+            **({"loss": loss or "mse"} if family in PREDICTOR_FAMILIES else {}),
             **({"generator_learning_rate": generator_learning_rate} if family == "dcgan" else {}),
             "seed": args.seed,
             "validation_clips": args.validation_clips,
