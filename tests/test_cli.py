@@ -153,6 +153,12 @@ def test_evaluate_writes_tables_and_plots(runs, tmp_path):
     results = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
     assert results["horizon"] == 3 and len(results["model"]["per_frame"]["ssim"]) == 3
     assert (tmp_path / "eval" / "per_frame.png").is_file()
+    from tfvidgen import video_io
+
+    # The first 4 clips: truth above, context + prediction below, 2 + 3 frames of 16x16 upscaled 2x.
+    grid = video_io.read_video(tmp_path / "eval" / "predictions.gif")
+    assert grid.shape[:3] == (5, 2 * (2 * 16 + 2), 2 * (4 * 16 + 3 * 2))
+    assert (tmp_path / "eval" / "predictions.png").is_file()
 
 
 def test_export_and_serving_check(runs, tmp_path):

@@ -109,7 +109,7 @@ def evaluate(args):
     model = load_any(args.model)
     family = family_of(model)
     if family in PREDICTOR_FAMILIES:
-        results = _evaluate_predictor(model, args)
+        results, pairs = _evaluate_predictor(model, args)
         print(metrics.format_table(results))
     elif family == "interpolator":
         results = _evaluate_interpolator(model, args)
@@ -137,6 +137,7 @@ def evaluate(args):
             json.dump(results, file, indent=2)
         if family in PREDICTOR_FAMILIES:
             plotting.plot_per_frame(os.path.join(args.out, "per_frame.png"), results)
+            _write_predictions(model, pairs, args.out)
         print(f"wrote {args.out}/evaluation.json")
 
 
@@ -153,7 +154,17 @@ def _evaluate_predictor(model, args):
         seed=args.seed,
     )
     pairs = data_lib.prediction_pairs(clips, context_frames, args.horizon).batch(args.batch_size)
-    return metrics.evaluate_predictions(model.predict_future, pairs)
+    return metrics.evaluate_predictions(model.predict_future, pairs), pairs
+
+
+def _write_predictions(model, pairs, out, count=4):
+    """`predictions.gif` (the first clips, truth above, context + prediction below) and `predictions.png`."""
+    context, target = (np.asarray(part)[:count] for part in next(iter(pairs)))
+    future = np.asarray(model.predict_future(context, target.shape[1]))
+    truth, predicted = np.concatenate([context, target], axis=1), np.concatenate([context, future], axis=1)
+    grid = video_io.tile_clips(np.concatenate([truth, predicted]), columns=len(truth))
+    video_io.write_gif(os.path.join(out, "predictions.gif"), grid, fps=4, scale=2)
+    video_io.write_png(os.path.join(out, "predictions.png"), video_io.prediction_grid(context, target, future))
 
 
 def _evaluate_interpolator(model, args):
