@@ -12,6 +12,7 @@ import tensorflow as tf
 import harness
 from tfvidgen.layers import Sampling
 from tfvidgen.models import ConvLSTMPredictor
+from tfvidgen.models import SimVPPredictor
 from tfvidgen.models import VideoDCGAN
 from tfvidgen.models import VideoVAE
 
@@ -56,6 +57,12 @@ def test_convlstm_first_update(mirrored, teacher_forcing):
         batch,
         mirrored,
     )
+
+
+def test_simvp_first_update(mirrored):
+    # Whole clips, as `tfvidgen train` feeds them: 2 context frames, then 2 target frames.
+    batch = harness.first_batch(harness.tiny_clips(num_clips=8, batch_size=8))
+    _assert_same_first_update(lambda: _compiled(SimVPPredictor.from_preset("tiny")), batch, mirrored)
 
 
 @pytest.mark.parametrize("options", [{}, {"two_stream": True, "spectral_norm": True, "minibatch_stddev_group": 2}])

@@ -6,6 +6,7 @@ import tensorflow as tf
 import harness
 from tfvidgen import distribute
 from tfvidgen.models import ConvLSTMPredictor
+from tfvidgen.models import SimVPPredictor
 from tfvidgen.models import VideoDCGAN
 from tfvidgen.models import VideoVAE
 
@@ -26,6 +27,16 @@ def test_convlstm_trains_with_float32_outputs(policy):
     assert model.predict_future(np.zeros((1, 2, 16, 16, 1), np.float32), 2).dtype == tf.float32
     if policy == "float16":
         assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def test_simvp_trains_with_float32_outputs(policy):
+    model = SimVPPredictor.from_preset("tiny")
+    model.compile()
+    history = model.fit(harness.tiny_pairs(num_clips=8), epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"]).all()
+    assert model.backbone.get_layer("translator_0_expand").compute_dtype == policy
+    future = model.predict_future(np.zeros((1, 2, 16, 16, 1), np.float32), 3)
+    assert future.dtype == tf.float32 and tuple(future.shape) == (1, 3, 16, 16, 1)
 
 
 def test_dcgan_wraps_both_optimizers_for_loss_scaling(policy):
