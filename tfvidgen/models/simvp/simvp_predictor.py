@@ -115,19 +115,20 @@ class SimVPPredictor(FramePredictor, keras.Model):
 
     # === Training ===
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        # Keras' symbolic build (under tf.distribute) calls this with whole clips and `call`'s output.
+    def _whole_clip_targets(self, x, y, y_pred):
+        # Keras' symbolic build (under tf.distribute) scores `call` on whole clips: against their target frames.
         if y is None:
             _, y = self.context_and_target(x)
-            y_pred = y_pred[:, : y.shape[1]]
-            y = y[:, : y_pred.shape[1]]
+            length = min(y.shape[1], y_pred.shape[1])
+            return y[:, :length], y_pred[:, :length]
+        return y, y_pred
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        y, y_pred = self._whole_clip_targets(x, y, y_pred)
         return super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        if y is None:
-            _, y = self.context_and_target(x)
-            y_pred = y_pred[:, : y.shape[1]]
-            y = y[:, : y_pred.shape[1]]
+        y, y_pred = self._whole_clip_targets(x, y, y_pred)
         return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def _predictions_and_loss(self, data, training):
