@@ -3,8 +3,10 @@
     python tools/saved_model_to_preset.py saved_models/convlstm_cpu_small [...]
 
 The reference models in saved_models/ were shipped as SavedModels only, which
-serve but cannot be fine-tuned. An export made by `tfvidgen.export` tracks the
-model's variables in the model's own order, so the Keras model is rebuilt from
+serve but cannot be fine-tuned. An export made by `tfvidgen.export` before
+2026-11-29 tracks the model's variables in the model's own order (later ones
+keep only the variables their signatures use, and presets are written by
+`save_to_preset`), so the Keras model is rebuilt from
 the export's recorded config and its variables are copied back one by one
 (shapes checked). The result is verified: a deterministic output of the rebuilt
 model must equal the export's to 1e-5, else nothing is written. The preset is
@@ -39,6 +41,11 @@ def rebuild(path):
     description = saved_model_lib.read_description(version)
     model = CLASSES[description["class_name"]].from_config(description["config"])
     exported = tf.saved_model.load(version).variables
+    if not exported:
+        raise ValueError(
+            f"{version} lists no variables: exports written since 2026-11-29 save only what their signatures use. "
+            "Write a preset from the Keras model instead (`model.save_to_preset(DIR)`)."
+        )
     if len(exported) != len(model.variables):
         raise ValueError(f"{version}: {len(exported)} exported variables, the model has {len(model.variables)}.")
     for source, target in zip(exported, model.variables):
