@@ -124,7 +124,10 @@ def train_feature_classifier(out, steps=2000, batch_size=32, seed=0, validation_
         "train_minutes": round(seconds / 60, 1),
     }
     os.makedirs(out, exist_ok=True)
-    model.save(os.path.join(out, CLASSIFIER_FILE))
+    # An inference asset: the weights without the optimizer's slots (which were two thirds of the file).
+    inference = keras.models.clone_model(model)
+    inference.set_weights(model.get_weights())
+    inference.save(os.path.join(out, CLASSIFIER_FILE))
     with open(os.path.join(out, "metrics.json"), "w") as file:
         json.dump(results, file, indent=2)
     return results
