@@ -29,7 +29,7 @@ def exported(tmp_path_factory):
     results = {}
     for family, (cls, _) in FAMILIES.items():
         keras.utils.set_random_seed(0)
-        model = cls.from_preset("tiny", seed=1)
+        model = cls.from_preset("tiny", **({} if family == "simvp" else {"seed": 1}))  # SimVP draws nothing.
         results[family] = (model, export.export_for_serving(model, base / family, uint8=True))
     return results
 
