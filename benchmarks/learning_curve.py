@@ -12,7 +12,7 @@ documented commands do:
   diversity and flicker of 512 samples against 512 clips, and for the VAE
   bits/dim and reconstruction PSNR/SSIM.
 Prints a table (one row per snapshot) and writes a JSON and a PNG chart of
-each score against minutes. The minutes are wall-clock training time
+each score against minutes (`--also` draws earlier runs' JSONs beside it). The minutes are wall-clock training time
 (validation and previews included) on the machine that trained the run.
 """
 
@@ -92,6 +92,10 @@ def main():
     parser.add_argument("--num-clips", type=int, help="held-out clips (default: 256 predictors, 512 GAN/VAE)")
     parser.add_argument("--json", help="write the table here")
     parser.add_argument("--figure", help="write a PNG of each score against minutes here")
+    parser.add_argument("--label", help="this run's name in the figure (default: the run directory's name)")
+    parser.add_argument(
+        "--also", action="append", default=[], help="a JSON written earlier by this script, drawn in the same figure"
+    )
     args = parser.parse_args()
 
     config = json.load(open(os.path.join(args.run, "config.json")))
@@ -113,15 +117,25 @@ def main():
         row = {"minutes": minutes, "steps": int(np.asarray(optimizer.iterations)), "path": path, **score(model)}
         rows.append(row)
         print(f"{minutes:>8g}{row['steps']:>8d}" + "".join(f"{row[name]:>22.4f}" for name in SCORES[kind]))
-    results = {"run": args.run, "family": family, "preset": config["preset"], "points": rows}
+    label = args.label or os.path.basename(os.path.normpath(args.run))
+    results = {"run": args.run, "label": label, "family": family, "preset": config["preset"], "points": rows}
     if args.json:
         with open(args.json, "w") as file:
             json.dump(results, file, indent=2)
         print(f"wrote {args.json}")
     if args.figure:
-        minutes = [row["minutes"] for row in rows]
+        runs = [results] + [json.load(open(path)) for path in args.also]
+        # The snapshots, every M minutes in every run (the final models end at slightly different minutes).
+        periodic = [[row for row in run["points"] if "snapshots" in row["path"]] for run in runs]
+        length = min(len(points) for points in periodic)
+        minutes = [row["minutes"] for row in periodic[0][:length]]
         panels = [
-            plotting.line_chart({name: [row[name] for row in rows]}, title=name, x_label="minutes", x_values=minutes)
+            plotting.line_chart(
+                {run["label"]: [row[name] for row in points[:length]] for run, points in zip(runs, periodic)},
+                title=name,
+                x_label="minutes",
+                x_values=minutes,
+            )
             for name in SCORES[kind]
         ]
         if len(panels) % 2:
