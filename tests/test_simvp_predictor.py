@@ -98,9 +98,18 @@ def test_whole_clips_split_at_context_frames_like_pairs():
         np.testing.assert_allclose(scores[0][name], scores[1][name], rtol=1e-5)
 
 
+def test_default_loss_is_l1_plus_l2(model):
+    assert type(model.loss).__name__ == "L1L2" and SimVPPredictor.default_loss == "l1_l2"
+    pairs = harness.tiny_pairs(num_clips=8)
+    scores = model.evaluate(pairs, return_dict=True, verbose=0)
+    reference = evaluate_predictions(model.predict_future, pairs, baselines=False)["model"]
+    # Mean absolute plus mean squared error per pixel: the per-frame sums divided by 16x16 pixels.
+    assert scores["loss"] == pytest.approx((reference["mae"] + reference["mse"]) / 256, rel=1e-4)
+
+
 def test_evaluate_scores_the_rollout(model):
     pairs = harness.tiny_pairs(num_clips=8)
-    model.compile(metrics=[metrics.FrameMSE(), metrics.SSIM()])
+    model.compile(loss="mse", metrics=[metrics.FrameMSE(), metrics.SSIM()])
     scores = model.evaluate(pairs, return_dict=True, verbose=0)
     reference = evaluate_predictions(model.predict_future, pairs, baselines=False)["model"]
     assert scores["frame_mse"] == pytest.approx(reference["mse"], rel=1e-4)

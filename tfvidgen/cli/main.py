@@ -37,7 +37,7 @@ def _train_parser(subparsers):
     parser.add_argument(
         "--loss",
         choices=("mse", "l1_l2", "bce"),
-        help="predictors (convlstm, simvp): the training loss (default: the preset's, else mse)",
+        help="predictors: the training loss (default: the family's, mse for convlstm, l1_l2 for simvp)",
     )
     parser.add_argument("--out", help="run directory (default runs/FAMILY-PRESET); rerun to resume")
     parser.add_argument("--overwrite", action="store_true", help="start afresh, deleting a run in --out")

@@ -268,7 +268,7 @@ def run(args):
             "steps_per_epoch": steps_per_epoch,
             "batch_size": args.batch_size or training["batch_size"],
             "learning_rate": learning_rate,
-            **({"loss": loss or "mse"} if family in PREDICTOR_FAMILIES else {}),
+            **({"loss": loss or cls.default_loss} if family in PREDICTOR_FAMILIES else {}),
             **({"generator_learning_rate": generator_learning_rate} if family == "dcgan" else {}),
             "seed": args.seed,
             "validation_clips": args.validation_clips,

@@ -30,13 +30,15 @@ class FramePredictor(gradient_steps.PhasedSteps, VideoModel):
     """
 
     checkpoint_monitor = "val_loss"
+    default_loss = "mse"  # What `compile(loss="auto")` and `tfvidgen train` use.
 
-    def compile(self, optimizer="auto", loss="mse", metrics="auto", **kwargs):
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         """Compiles with defaults that train straight away.
 
         Args:
             optimizer: an optimizer; `"auto"` is Adam with learning rate 1e-3.
-            loss: `"mse"` (default), `"bce"`, `"l1_l2"`, or a Keras loss.
+            loss: `"auto"` (the family's `default_loss`: MSE for the ConvLSTM,
+                L1 + L2 for the SimVP), `"mse"`, `"bce"`, `"l1_l2"`, or a Keras loss.
             metrics: `"auto"` is `FrameMSE`, `FrameMAE` and `PSNR`. SSIM is left
                 out of the default because it costs ~30% of a ConvLSTM `cpu_small`
                 training step on 2 CPU cores; `tfvidgen.metrics.evaluate_predictions`
@@ -46,6 +48,8 @@ class FramePredictor(gradient_steps.PhasedSteps, VideoModel):
         """
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+        if loss == "auto":
+            loss = self.default_loss
         if isinstance(loss, str) and loss in LOSSES:
             loss = LOSSES[loss]()
         if metrics == "auto":
