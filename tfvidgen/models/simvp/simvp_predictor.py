@@ -52,6 +52,7 @@ class SimVPPredictor(FramePredictor, keras.Model):
     """
 
     presets = SIMVP_PRESETS
+    pretrained = {"moving_mnist": "simvp_cpu_small"}  # saved_models/simvp_cpu_small: from_preset("moving_mnist").
     family = "simvp"
     # Same machine, 10 CPU minutes each: L1 + L2 reached SSIM 0.695 where MSE reached 0.384 (MSE's haze around
     # the digits costs structure), at MSE 149.7 against 133.8 (docs/benchmarks.md).
