@@ -110,7 +110,7 @@ def vae_endpoints(model):
         return {"z_mean": z_mean, "z_log_var": z_log_var}
 
     rng = np.random.default_rng(0)
-    clips_example = {"clips": rng.random((2,) + model.clip_shape).astype("float32")}
+    clips_example = {"clips": rng.random((1,) + model.clip_shape).astype("float32")}  # Warm-up requests stay small.
     clips_spec = [endpoints.video_spec(clip_shape, "clips")]
     reconstruct_endpoint = endpoints.Endpoint(reconstruct, clips_spec, clips_example)
     return {
