@@ -79,9 +79,11 @@ def test_reference_generators_beat_the_mean_clip_baseline():
         model = ExportedModel(os.path.join(SAVED, name))
         report = frechet_report(real, generate_clips(model, len(real), 32, seed=7), features)
         assert report["frechet_distance"] < report["frechet_distance_mean_clip_noise"], (name, report)
-        if family == "dcgan":  # 146.2 against 527.5 on 512 clips; diversity 15.0 (real 24.3).
+        if family == "dcgan":  # These 128 clips: 134.9 against 484.2, diversity 13.9, flicker 5.6x real.
             assert report["frechet_distance"] < 0.5 * report["frechet_distance_mean_clip_noise"], report
             assert report["diversity"] > 12.0, report
+            # The frame stream halved it (the reference before it: 11.8x on 512 clips); issue 13 asks 1.5x.
+            assert report["flicker"] < 8.0 * report["flicker_real"], report
     vae = ExportedModel(os.path.join(SAVED, "vae_cpu_small"))
     reconstructions = np.asarray(vae.reconstruct(real[:16]))
     assert np.mean(metrics.per_frame_psnr(real[:16], reconstructions)) > 15.0
