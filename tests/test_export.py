@@ -256,7 +256,7 @@ def test_description_and_warmup_file(exported):
     }
     requests = export.read_warmup_requests(os.path.join(path, saved_model_lib.WARMUP_FILE))
     assert set(requests) == set(description["signatures"])
-    assert requests["reconstruct"]["clips"].shape == (2, 4, 16, 16, 1)
+    assert requests["reconstruct"]["clips"].shape == (1, 4, 16, 16, 1)  # One example clip keeps the file small.
 
 
 def test_reuse_inside_keras_with_tfsm_layer(exported):
