@@ -123,7 +123,7 @@ def test_gpu_script_dry_run(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    for family in FAMILIES:
+    for family in ("convlstm", "dcgan", "vae"):  # The script's: the families with a GPU preset.
         with open(tmp_path / family / "summary.json") as file:
             assert json.load(file)["optimizer_steps"] == 2
         assert (tmp_path / family / "model.keras").exists()
