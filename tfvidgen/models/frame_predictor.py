@@ -21,9 +21,10 @@ LOSSES = {
 class FramePredictor(gradient_steps.PhasedSteps, VideoModel):
     """Mixin (before `keras.Model`) for models that continue a video: context frames in, future frames out.
 
-    A predictor sets `self.frame_shape` and `self.context_frames`, and
-    implements `rollout(context, n)` (in-graph) and `_compiled_rollout()`
-    (`(context, horizon) -> frames`, compiled once). It gets `compile` with
+    A predictor sets `self.frame_shape`, `self.context_frames` and
+    `self.backbone`, and implements `rollout(context, n)` (in-graph; `n` may
+    be a tensor under TensorFlow), optionally `_jit_rollout` (what `jax.jit`
+    traces with a static `n`; `rollout` by default). It gets `compile` with
     defaults, a checked `predict_future`, `fit` on whole clips or
     `(context, target)` pairs, and metric updates that report the true loss
     under tf.distribute.
@@ -79,6 +80,42 @@ class FramePredictor(gradient_steps.PhasedSteps, VideoModel):
         if getattr(self, "_rollout_function", None) is None:
             self._rollout_function = self._compiled_rollout()
         return self._rollout_function(context, horizon)
+
+    def _jit_rollout(self, context, horizon):
+        return self.rollout(context, horizon)
+
+    def _compiled_rollout(self):
+        """`(context, horizon) -> future frames`, compiled once per backend (per shape and horizon on JAX).
+
+        TensorFlow: one `tf.function` with a tensor horizon. JAX: `jax.jit` of
+        `_jit_rollout` with the backbone's variables mapped in a
+        `keras.StatelessScope` and the horizon static.
+        """
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            function = tf.function(
+                self.rollout,
+                input_signature=[
+                    tf.TensorSpec((None, None) + self.frame_shape, tf.float32),
+                    tf.TensorSpec((), tf.int32),
+                ],
+                reduce_retracing=True,
+            )
+            return lambda context, horizon: function(context, tf.constant(horizon, tf.int32))
+        if backend == "jax":
+            import jax
+
+            variables = self.backbone.variables
+
+            def stateless(values, context, horizon):
+                with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                    return self._jit_rollout(context, horizon)
+
+            function = jax.jit(stateless, static_argnums=2)
+            return lambda context, horizon: function([v.value for v in variables], context, horizon)
+        return self.rollout
 
     def input_shapes(self, x, y):
         """Whole clips (split at `context_frames`) or `(context, target)` pairs, as `fit` takes them."""

@@ -114,9 +114,6 @@ class ConvLSTMPredictor(FramePredictor, keras.Model):
         """
         return convlstm_rollout.rollout(self.backbone, context, num_future_frames, training=training)
 
-    def _compiled_rollout(self):
-        return convlstm_rollout.compiled_rollout(self.backbone)
-
     # === Training ===
 
     def _next_frame_targets(self, x, y, y_pred):

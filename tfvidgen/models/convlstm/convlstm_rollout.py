@@ -38,35 +38,6 @@ def rollout(backbone, context, num_future_frames, training=False):
     return predictions[:, num_context - 1 : num_context - 1 + num_future_frames]
 
 
-def compiled_rollout(backbone):
-    """`(context, horizon) -> future frames` compiled once per backend (per shape and horizon on JAX)."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        function = tf.function(
-            lambda context, horizon: rollout(backbone, context, horizon),
-            input_signature=[
-                tf.TensorSpec((None, None) + backbone.frame_shape, tf.float32),
-                tf.TensorSpec((), tf.int32),
-            ],
-            reduce_retracing=True,
-        )
-        return lambda context, horizon: function(context, tf.constant(horizon, tf.int32))
-    if backend == "jax":
-        import jax
-
-        variables = backbone.variables
-
-        def stateless(values, context, horizon):
-            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
-                return rollout(backbone, context, horizon)
-
-        function = jax.jit(stateless, static_argnums=2)
-        return lambda context, horizon: function([v.value for v in variables], context, horizon)
-    return lambda context, horizon: rollout(backbone, context, horizon)
-
-
 def _while_loop_unroll(backbone, frames, num_context, num_steps, truth_mask, training):
     import tensorflow as tf
 

@@ -114,8 +114,8 @@ class SimVPPredictor(FramePredictor, keras.Model):
         """
         return simvp_rollout.rollout(self.backbone, context, num_future_frames, training=training)
 
-    def _compiled_rollout(self):
-        return simvp_rollout.compiled_rollout(self.backbone)
+    def _jit_rollout(self, context, horizon):
+        return simvp_rollout.scan_rollout(self.backbone, context, horizon)
 
     # === Training ===
 

@@ -1,7 +1,7 @@
 """SimVP's block-by-block rollout: each block of predicted frames joins the context of the next.
 
-- Static horizons (training, evaluation, JAX): a Python loop of blocks, or
-  `keras.ops.scan` over them for `compiled_rollout` off TensorFlow.
+- Static horizons (training, evaluation): a Python loop of blocks; under
+  `jax.jit` (`predict_future` on JAX) `scan_rollout`, one `keras.ops.scan`.
 - TensorFlow with a tensor horizon (the exported `rollout` signature): a
   `tf.while_loop` writing a `TensorArray`, so one graph serves every horizon.
 
@@ -51,37 +51,9 @@ def rollout(backbone, context, num_future_frames, training=False):
     return ops.concatenate(blocks, axis=1)[:, :num_future_frames]
 
 
-def compiled_rollout(backbone):
-    """`(context, horizon) -> future frames` compiled once per backend (per shape and horizon on JAX)."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        function = tf.function(
-            lambda context, horizon: rollout(backbone, context, horizon),
-            input_signature=[
-                tf.TensorSpec((None, None) + backbone.frame_shape, tf.float32),
-                tf.TensorSpec((), tf.int32),
-            ],
-            reduce_retracing=True,
-        )
-        return lambda context, horizon: function(context, tf.constant(horizon, tf.int32))
-    if backend == "jax":
-        import jax
-
-        variables = backbone.variables
-
-        def stateless(values, context, horizon):
-            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
-                return _scan_rollout(backbone, context_window(backbone, context), horizon)
-
-        function = jax.jit(stateless, static_argnums=2)
-        return lambda context, horizon: function([v.value for v in variables], context, horizon)
-    return lambda context, horizon: rollout(backbone, context, horizon)
-
-
-def _scan_rollout(backbone, window, num_future_frames):
-    """`rollout` with the blocks in one `ops.scan` (one compiled block however long the horizon)."""
+def scan_rollout(backbone, context, num_future_frames):
+    """`rollout` with the blocks in one `ops.scan`: one compiled block however long the (int) horizon."""
+    window = context_window(backbone, context)
     num_blocks = math.ceil(num_future_frames / backbone.future_frames)
     if num_blocks == 0:
         return ops.zeros((ops.shape(window)[0], 0) + backbone.frame_shape, "float32")
