@@ -67,6 +67,15 @@ def channels(name, value):
     return int(value)
 
 
+def frame_shape(name, value):
+    """Returns `(height, width, channels)` as ints: positive sizes, 1 or 3 channels, else raises `ValueError`."""
+    value = tuple(value)
+    if len(value) != 3:
+        raise ValueError(f"`{name}` must be (height, width, channels). Received: {name}={value!r}")
+    height, width = frame_size(f"{name}[:2]", value[:2])
+    return height, width, channels(f"{name}[2]", value[2])
+
+
 def frame_size(name, value):
     """Returns `(height, width)` from an int or a pair of positive ints."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):

@@ -57,11 +57,7 @@ class ConvLSTMBackbone(ConstructorConfig, keras.Model):
         output_activation="sigmoid",
         **kwargs,
     ):
-        frame_shape = tuple(frame_shape)
-        if len(frame_shape) != 3:
-            raise ValueError(f"`frame_shape` must be (height, width, channels). Received: frame_shape={frame_shape!r}")
-        height, width = validation.frame_size("frame_shape[:2]", frame_shape[:2])
-        channels = validation.channels("frame_shape[2]", frame_shape[2])
+        height, width, channels = validation.frame_shape("frame_shape", frame_shape)
         patch_size = validation.positive_int("patch_size", patch_size)
         if height % patch_size or width % patch_size:
             raise ValueError(

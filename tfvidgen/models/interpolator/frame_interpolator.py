@@ -92,17 +92,14 @@ class FrameInterpolator(VideoModel, keras.Model):
     }  # saved_models/interpolator_cpu_small: from_preset("moving_mnist").
 
     def __init__(self, frame_shape=(64, 64, 1), filters=(32, 64, 96, 128), kernel_size=3, learned_blend=True, **kwargs):
-        frame_shape = tuple(frame_shape)
-        if len(frame_shape) != 3:
-            raise ValueError(f"`frame_shape` must be (height, width, channels). Received: frame_shape={frame_shape!r}")
-        height, width = validation.frame_size("frame_shape[:2]", frame_shape[:2])
-        channels = validation.channels("frame_shape[2]", frame_shape[2])
+        height, width, channels = validation.frame_shape("frame_shape", frame_shape)
         filters = validation.int_list("filters", filters)
         scale = 2 ** (len(filters) - 1)
         if height % scale or width % scale:
             raise ValueError(
                 f"`frame_shape` height and width must be divisible by 2 ** (len(filters) - 1) = {scale} "
-                f"({len(filters)} U-Net levels). Received: frame_shape={frame_shape!r}, filters={filters!r}"
+                f"({len(filters)} U-Net levels). Received: frame_shape={(height, width, channels)!r}, "
+                f"filters={filters!r}"
             )
         kernel_size = validation.positive_int("kernel_size", kernel_size)
         if not isinstance(learned_blend, bool):

@@ -76,11 +76,7 @@ class SimVPBackbone(ConstructorConfig, keras.Model):
         output_activation="sigmoid",
         **kwargs,
     ):
-        frame_shape = tuple(frame_shape)
-        if len(frame_shape) != 3:
-            raise ValueError(f"`frame_shape` must be (height, width, channels). Received: frame_shape={frame_shape!r}")
-        height, width = validation.frame_size("frame_shape[:2]", frame_shape[:2])
-        channels = validation.channels("frame_shape[2]", frame_shape[2])
+        height, width, channels = validation.frame_shape("frame_shape", frame_shape)
         context_frames = validation.positive_int("context_frames", context_frames)
         future_frames = validation.positive_int("future_frames", future_frames)
         spatial_filters = validation.positive_int("spatial_filters", spatial_filters)
