@@ -22,7 +22,7 @@ def for_model(model, batch, seed=0):
     return FAMILY_PREVIEWS[family](model, batch, seed)
 
 
-def convlstm_previews(model, batch, seed=0):
+def predictor_previews(model, batch, seed=0):
     """A predictor's (ConvLSTM, SimVP): the true clip and, below it, the context followed by the rollout."""
     x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
     context, target = model.context_and_target(
@@ -70,8 +70,8 @@ def interpolator_previews(model, batch, seed=0):
 
 
 FAMILY_PREVIEWS = {
-    "convlstm": convlstm_previews,
-    "simvp": convlstm_previews,
+    "convlstm": predictor_previews,
+    "simvp": predictor_previews,
     "dcgan": dcgan_previews,
     "vae": vae_previews,
     "interpolator": interpolator_previews,
