@@ -242,7 +242,7 @@ def run(args):
     generator_learning_rate = learning_rate * training.get("generator_learning_rate_multiplier", 1.0)
     epochs = args.epochs or training["epochs"]
     steps_per_epoch = args.steps_per_epoch or training["steps_per_epoch"]
-    loss = args.loss or training.get("loss")
+    loss = args.loss  # None: the family's default_loss
     if args.loss and family not in PREDICTOR_FAMILIES:
         raise ValueError(
             f"--loss sets a predictor's loss ({', '.join(PREDICTOR_FAMILIES)}); the {family} family's losses are "
