@@ -9,7 +9,10 @@ the run), and from the "mean clip + noise" baseline, to held-out test clips;
 and the diversity of samples (mean pairwise feature distance) next to that of
 real clips. For the VAE also: held-out negative ELBO in bits/dim, trained and
 untrained, against a per-pixel independent Bernoulli fitted to training clips,
-and reconstruction PSNR/SSIM. Writes sample GIF/PNG grids to `--figures`.
+and reconstruction PSNR/SSIM; its samples are scored as the model draws them
+(from its fitted `LatentPrior`; a model without one, e.g. a snapshot, gets it
+fitted to 2,048 training clips first, as `tfvidgen train` does) and, as
+`standard_prior`, from N(0, I). Writes sample GIF/PNG grids to `--figures`.
 """
 
 import argparse
@@ -43,6 +46,27 @@ def clips_of(split, clip_shape, count, seed=0):
         seed=seed,
     )
     return np.stack(list(dataset.as_numpy_iterator()))
+
+
+PRIOR_CLIPS = 2048  # As `tfvidgen train vae --prior-clips` (its default).
+
+
+def fit_prior_if_unfitted(model):
+    """A VAE's sampling prior fitted to training clips, as `tfvidgen train` does after training; True if fitted here."""
+    if model.latent_prior.is_fitted():
+        return False
+    model.fit_latent_prior(clips_of("train", model.clip_shape, PRIOR_CLIPS), max_clips=PRIOR_CLIPS)
+    return True
+
+
+class StandardPrior:
+    """A VAE whose `sample` decodes N(0, I) latents, whatever prior it has fitted (the A/B of the fitted prior)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def sample(self, num_samples, seed):
+        return self.model.decode(self.model.sample_noise(num_samples, seed))
 
 
 def vae_scores(model, real, batch_size=32):
@@ -86,6 +110,8 @@ def main():
         "held_out_clips": len(real),
         "clip_shape": list(clip_shape),
     }
+    if family == "vae":
+        results["prior_fitted_here"] = fit_prior_if_unfitted(trained)
     samples = generate_clips(trained, len(real), 32, seed=1000)
     results["trained"] = frechet_report(real, samples, features)
     results["untrained"] = frechet_report(real, generate_clips(untrained, len(real), 32, seed=1000), features)
@@ -94,6 +120,8 @@ def main():
     results["beats_mean_clip_noise"] = fd < results["trained"]["frechet_distance_mean_clip_noise"]
     if family == "vae":
         results["trained"].update(vae_scores(trained, real)[0])
+        standard = frechet_report(real, generate_clips(StandardPrior(trained), len(real), 32, seed=1000), features)
+        results["standard_prior"] = {name: standard[name] for name in ("frechet_distance", "diversity", "flicker")}
         results["untrained"].update(vae_scores(untrained, real)[0])
         baseline = PixelBernoulliBaseline().fit(clips_of("train", clip_shape, 2048))
         results["bernoulli_baseline_bits_per_dim"] = baseline.bits_per_dim(real)

@@ -10,7 +10,9 @@ documented commands do:
   clips (MSE, MAE, PSNR, SSIM);
 - DCGAN and VAE: `benchmarks/generative_quality.py`'s Fréchet distance,
   diversity and flicker of 512 samples against 512 clips, and for the VAE
-  bits/dim and reconstruction PSNR/SSIM.
+  bits/dim and reconstruction PSNR/SSIM; a VAE snapshot's sampling prior is
+  fitted to 2,048 training clips first, as `tfvidgen train` fits the final
+  model's (its N(0, I) samples' Fréchet distance: `frechet_standard_prior`).
 Prints a table (one row per snapshot) and writes a JSON and a PNG chart of
 each score against minutes (`--also` draws earlier runs' JSONs beside it). The minutes are wall-clock training time
 (validation and previews included) on the machine that trained the run.
@@ -28,7 +30,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from generative_quality import StandardPrior  # noqa: E402
 from generative_quality import clips_of  # noqa: E402
+from generative_quality import fit_prior_if_unfitted  # noqa: E402
 from generative_quality import vae_scores  # noqa: E402
 from tfvidgen import data as data_lib  # noqa: E402
 from tfvidgen import metrics  # noqa: E402
@@ -42,7 +46,13 @@ from tfvidgen.metrics.generative import generate_clips  # noqa: E402
 SCORES = {
     "predictor": ("mse", "mae", "psnr", "ssim"),
     "dcgan": ("frechet_distance", "diversity", "flicker_ratio"),
-    "vae": ("frechet_distance", "bits_per_dim", "reconstruction_psnr", "reconstruction_ssim"),
+    "vae": (
+        "frechet_distance",
+        "frechet_standard_prior",
+        "bits_per_dim",
+        "reconstruction_psnr",
+        "reconstruction_ssim",
+    ),
 }
 
 
@@ -79,10 +89,14 @@ def generative_scorer(family, clip_shape, num_clips):
     features = load_feature_extractor()
 
     def score(model):
+        if family == "vae":
+            fit_prior_if_unfitted(model)
         report = frechet_report(real, generate_clips(model, len(real), 32, seed=1000), features)
         report["flicker_ratio"] = report["flicker"] / report["flicker_real"]
         if family == "vae":
             report.update(vae_scores(model, real)[0])
+            standard = generate_clips(StandardPrior(model), len(real), 32, seed=1000)
+            report["frechet_standard_prior"] = frechet_report(real, standard, features)["frechet_distance"]
         return {name: float(report[name]) for name in SCORES[family]}
 
     return score

@@ -1,8 +1,9 @@
 """The harness checks of every family, run in a fresh process under the backend in KERAS_BACKEND.
 
 `python tests/backend_checks.py harness OUT.json`: for the ConvLSTM, the SimVP, the DCGAN and the VAE (tiny presets,
-a fixed seed): loss falling under `fit`, the config and `.keras` round trips (equal outputs and optimizer steps),
-rollout and sample shapes, seeded samples reproducible, and whether TensorFlow was imported.
+a fixed seed): loss falling under `fit`, the config and `.keras` round trips (equal outputs and optimizer steps; the
+VAE's samples from its fitted prior), rollout and sample shapes, seeded samples reproducible, and whether TensorFlow
+was imported.
 `python tests/backend_checks.py save DIRECTORY`: trains each family briefly and saves `<family>.keras` and the
 outputs to compare in `outputs.npz` (for the cross-backend test).
 `python tests/backend_checks.py data_parallel OUT.json`: one training step of each family on every device
@@ -60,6 +61,8 @@ def harness(out):
     results = {"backend": keras.backend.backend()}
     for family in FAMILIES:
         model, history = trained(family)
+        if family == "vae":  # Samples from a fitted prior, which the round trip must keep.
+            model.fit_latent_prior(CLIPS)
         loss = history["loss"] if family != "dcgan" else history["d_loss"]
         config = json.loads(json.dumps(model.get_config()))
         with tempfile.TemporaryDirectory() as directory:
@@ -79,6 +82,8 @@ def harness(out):
         if family not in PREDICTORS:
             results[family]["other_seed_differs"] = bool(not np.allclose(first, np.asarray(model.sample(2, seed=4))))
             results[family]["interpolate_shape"] = tuple(model.interpolate(3, 4, steps=5).shape)
+        if family == "vae":
+            results[family]["prior_fitted"] = [model.latent_prior.is_fitted(), restored.latent_prior.is_fitted()]
     if keras.backend.backend() == "jax":  # The notebooks' strategy cell, on JAX.
         from tfvidgen import distribute
 

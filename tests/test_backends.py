@@ -52,6 +52,8 @@ def test_harness_on_both_backends(harness_results, family):
         assert results["output_shape"] == [2, 4, 16, 16, 1]
         assert results["other_seed_differs"]
         assert results["interpolate_shape"] == [5, 4, 16, 16, 1]
+    if family == "vae":
+        assert results["prior_fitted"] == [True, True]
 
 
 def test_jax_runs_without_importing_tensorflow(harness_results):

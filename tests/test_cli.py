@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import write_test_video
+from tfvidgen import export
 from tfvidgen.cli.main import build_parser
 from tfvidgen.cli.train import _prepare_run_directory
 from tfvidgen.cli.train import parse_overrides
@@ -68,6 +69,18 @@ def test_train_writes_a_complete_run_directory(runs, family):
     assert len(rows) == 3  # Header and one row per epoch.
     summary = json.loads((run / "summary.json").read_text())
     assert summary["optimizer_steps"] == 8  # 2 epochs of the tiny preset's 4 steps.
+
+
+def test_vae_run_fits_its_sampling_prior_and_the_export_serves_it(runs):
+    summary = json.loads((runs / "vae" / "summary.json").read_text())
+    assert summary["latent_prior"] == {"fitted": True, "clips": 2048, "split": "train"}
+    model = keras.models.load_model(runs / "vae" / "model.keras")
+    assert model.latent_prior.is_fitted()
+    assert np.abs(model.latent_prior.mean.numpy()).max() > 0
+    outputs, _ = export.run_through_c_api(
+        summary["export"], {"sample": {"num_samples": np.array(3, np.int32), "seed": np.array(4, np.int32)}}
+    )
+    np.testing.assert_allclose(outputs["sample"]["clips"], model.sample(3, seed=4).numpy(), atol=1e-5)
 
 
 def test_generate_from_run_keras_file_and_savedmodel(runs, tmp_path):

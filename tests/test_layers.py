@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tfvidgen.layers import DepthToSpace
+from tfvidgen.layers import LatentPrior
 from tfvidgen.layers import MinibatchStddev
 from tfvidgen.layers import Sampling
 from tfvidgen.layers import SpaceToDepth
@@ -113,3 +114,32 @@ def test_minibatch_stddev_config_symbolic_shape_and_bad_group():
     assert tuple(layer(keras.Input((2, 4, 4, 8))).shape) == (None, 2, 4, 4, 9)
     with pytest.raises(ValueError, match="`group_size` must be an int >= 2"):
         MinibatchStddev(group_size=1)
+
+
+def test_latent_prior_is_identity_until_fitted_then_matches_the_latents_moments():
+    prior = LatentPrior(3)
+    noise = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    np.testing.assert_array_equal(prior(noise).numpy(), noise)
+    assert not prior.is_fitted()
+    covariance = np.array([[4.0, 1.0, 0.0], [1.0, 1.0, -0.5], [0.0, -0.5, 0.25]])
+    latents = np.random.default_rng(1).multivariate_normal([3.0, -1.0, 0.5], covariance, size=20_000)
+    fitted = prior.fit(latents)
+    assert prior.is_fitted()
+    np.testing.assert_allclose(fitted, np.cov(latents, rowvar=False), atol=2e-5)  # Plus the 1e-5 jitter.
+    np.testing.assert_allclose(fitted, covariance, atol=0.1)
+    scale = prior.scale_tril.numpy()
+    np.testing.assert_allclose(scale @ scale.T, fitted, atol=1e-4)
+    drawn = prior(np.random.default_rng(2).normal(size=(20_000, 3)).astype("float32")).numpy()
+    np.testing.assert_allclose(drawn.mean(axis=0), latents.mean(axis=0), atol=0.05)
+    np.testing.assert_allclose(np.cov(drawn, rowvar=False), fitted, atol=0.1)
+
+
+def test_latent_prior_bad_latents():
+    prior = LatentPrior(4)
+    with pytest.raises(ValueError, match=r"`latents` must have shape \(count, 4\)"):
+        prior.fit(np.zeros((10, 3)))
+    with pytest.raises(ValueError, match="needs more than 4 latents"):
+        prior.fit(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="must be finite"):
+        prior.fit(np.full((10, 4), np.nan))
+    assert not prior.is_fitted()

@@ -158,3 +158,42 @@ def test_resize_upsampling_decoder_trains_and_round_trips(tmp_path):
     assert restored.decoder_upsampling == "resize"
     with pytest.raises(ValueError, match="`upsampling` must be one of"):
         VideoVAE.from_preset("tiny", decoder_upsampling="bilinear")
+
+
+def test_fitted_latent_prior_moves_samples_to_the_posterior_means_and_is_saved(vae, tmp_path):
+    clips = harness.tiny_clips(num_clips=48, batch_size=8)
+    vae.fit(clips, epochs=1, verbose=0)
+    array = np.concatenate([batch.numpy() for batch in clips])
+    before = vae.sample(4, seed=2).numpy()
+    noise = vae.sample_noise(4, seed=2)
+    np.testing.assert_array_equal(vae.sample_latents(4, seed=2).numpy(), noise.numpy())  # N(0, I) before fitting.
+    assert vae.fit_latent_prior(clips, max_clips=40) == 40  # Batches of a dataset, stopped at max_clips.
+    means = vae.encode(array[:40])[0].numpy()
+    np.testing.assert_allclose(vae.latent_prior.mean.numpy(), means.mean(axis=0), atol=1e-5)
+    scale = vae.latent_prior.scale_tril.numpy()
+    np.testing.assert_allclose(scale @ scale.T, np.cov(means, rowvar=False), atol=1e-4)
+    np.testing.assert_allclose(
+        vae.sample_latents(4, seed=2).numpy(), means.mean(axis=0) + noise.numpy() @ scale.T, atol=1e-5
+    )
+    assert np.abs(vae.sample(4, seed=2).numpy() - before).max() > 1e-4
+    assert vae.fit_latent_prior(array) == 48  # An array, in batches of 64.
+    restored = harness.assert_keras_round_trip(vae, lambda model: model.sample(3, seed=5), tmp_path)
+    assert restored.latent_prior.is_fitted()
+    with pytest.raises(ValueError, match="needs more than 8 latents"):
+        vae.fit_latent_prior(array[:8])
+    with pytest.raises(ValueError, match=r"`clips` must have shape \(batch, 4, 16, 16, 1\)"):
+        vae.fit_latent_prior(np.zeros((20, 4, 8, 8, 1), "float32"))
+
+
+def test_weights_saved_before_the_latent_prior_load_as_n01(vae, tmp_path):
+    vae.fit(harness.tiny_clips(num_clips=16, batch_size=8), epochs=1, verbose=0)
+    path = str(tmp_path / "old.weights.h5")
+    vae.save_weights(path)
+    import h5py
+
+    with h5py.File(path, "a") as file:  # What a VAE saved before LatentPrior existed holds.
+        del file["latent_prior"]
+    old = VideoVAE.from_preset("tiny", seed=1)
+    old.load_weights(path)
+    assert not old.latent_prior.is_fitted()
+    np.testing.assert_array_equal(old.sample(2, seed=1).numpy(), vae.sample(2, seed=1).numpy())

@@ -73,6 +73,13 @@ def _train_parser(subparsers):
         type=float,
         help="save snapshots/minute_MMM.keras every this many minutes (points of a learning curve)",
     )
+    parser.add_argument(
+        "--prior-clips",
+        type=int,
+        default=2048,
+        help="vae: after training, fit the sampling prior to the posterior means of this many training clips "
+        "(VideoVAE.fit_latent_prior; 0 keeps N(0, I))",
+    )
     parser.add_argument("--no-export", action="store_true", help="skip the SavedModel export")
     parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2), help="Keras fit verbosity")
 

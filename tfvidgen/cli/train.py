@@ -350,6 +350,7 @@ def run(args):
             f"(check the inputs of that step for NaN/Inf). {last_good.filepath} keeps the last good epoch; "
             f"{out}/backup the last resume point."
         )
+    prior = _fit_latent_prior(model, train, args.prior_clips) if family == "vae" else None
     atomic_files.save_model(model, os.path.join(out, "model.keras"))
     backup.remove()  # Only now: the final model is safely written.
     # Seconds per epoch (validation and previews included; the first also compiles): throughput figures.
@@ -358,6 +359,8 @@ def run(args):
         summary["resumed_from"] = backup.resumed_from
     if time_limit and time_limit.stopped:
         summary["stopped_by_time_limit"] = True
+    if prior is not None:
+        summary["latent_prior"] = prior
     if best is not None and os.path.exists(best.filepath):
         summary["best_checkpoint"] = {"path": best.filepath, "monitor": best.monitor, "value": float(best.best)}
     if not args.no_export and _is_chief():
@@ -377,6 +380,19 @@ def run(args):
     if "export" in summary:
         print(f"  SavedModel: {summary['export']}")
     return out
+
+
+def _fit_latent_prior(model, train, max_clips):
+    """The VAE's sampling prior fitted to training clips; a source too small for it keeps N(0, I), with a note."""
+    if not max_clips:
+        return {"fitted": False, "reason": "--prior-clips 0"}
+    try:
+        clips = model.fit_latent_prior(train, max_clips=max_clips)
+    except ValueError as error:  # Too few clips for the covariance: the trained model must still be saved.
+        print(f"  (sampling prior kept at N(0, I): {error})")
+        return {"fitted": False, "reason": str(error)}
+    print(f"  sampling prior fitted to the posterior means of {clips} training clips")
+    return {"fitted": True, "clips": clips, "split": "train"}
 
 
 def _steps(model):

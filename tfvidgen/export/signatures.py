@@ -135,12 +135,16 @@ def _decode_endpoint(model, rng):
 
 
 def _sample_endpoint(model):
-    """A generative model's `(num_samples, seed)` -> `{"clips"}`, the latents drawn in the graph from the seed."""
+    """A generative model's `(num_samples, seed)` -> `{"clips"}`, the latents drawn in the graph from the seed.
+
+    The noise passes through `model.prior_latents`, so a VAE's fitted prior serves as `sample()` uses it.
+    """
 
     def sample(num_samples, seed):
         num_samples = endpoints.positive(endpoints.scalar(num_samples, "num_samples"), "num_samples")
         num_samples = endpoints.at_most(num_samples, validation.MAX_SAMPLES, "num_samples")
-        latents = replica_random.seeded_normal(num_samples, model.latent_dim, endpoints.scalar(seed, "seed"))
+        noise = replica_random.seeded_normal(num_samples, model.latent_dim, endpoints.scalar(seed, "seed"))
+        latents = model.prior_latents(noise)
         return {"clips": model.latent_decoder()(latents, training=False)}
 
     return endpoints.Endpoint(

@@ -17,6 +17,8 @@ class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
     - `sample(num_samples, seed=None)`: clips from prior latents, the same for
       the same int `seed` (per backend);
     - `sample_latents(num_samples, seed=None)` and `decode(latents)`;
+    - `prior_latents(noise)`: standard normal noise to prior latents (the
+      identity, except for a VAE with a fitted `LatentPrior`);
     - `interpolate(start, end, steps=8)`: clips along a path in latent space.
 
     A family implements `latent_decoder()` (the network that decodes) and may
@@ -44,12 +46,24 @@ class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
             )
         return self.latent_decoder()(latents, training=False)
 
-    def sample_latents(self, num_samples, seed=None):
-        """Standard normal latents; reproducible for an int `seed`, else from the model's seed generator."""
+    def prior_latents(self, noise):
+        """Maps `(batch, latent_dim)` standard normal noise to latents of the prior samples come from.
+
+        The identity here (an N(0, I) prior); the VAE passes it through its
+        `LatentPrior`, which `fit_latent_prior` may have fitted.
+        """
+        return noise
+
+    def sample_noise(self, num_samples, seed=None):
+        """Standard normal `(num_samples, latent_dim)`; reproducible for an int `seed`, else from the seed generator."""
         num_samples = validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
         if seed is None:
             return replica_random.normal((num_samples, self.latent_dim), self.seed_generator)
         return replica_random.seeded_normal(num_samples, self.latent_dim, int(seed))
+
+    def sample_latents(self, num_samples, seed=None):
+        """Prior latents, `prior_latents(sample_noise(num_samples, seed))`: the same int `seed`, the same latents."""
+        return self.prior_latents(self.sample_noise(num_samples, seed))
 
     def sample(self, num_samples, seed=None):
         """Decodes `num_samples` prior latents; the same int `seed` gives the same clips."""
@@ -66,23 +80,29 @@ class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
 
         Returns:
             `(steps, frames, height, width, channels)`. Between two seeds the
-            path is the great circle (slerp), which keeps prior samples at a
-            typical norm; otherwise the straight line.
+            path is the great circle (slerp) between the seeds' noise, which
+            keeps it at a typical norm, mapped by `prior_latents`; otherwise
+            the straight line.
         """
         steps = validation.positive_int("steps", steps)
+        if _is_seed(start) and _is_seed(end):
+            noise = slerp(self.sample_noise(1, start)[0], self.sample_noise(1, end)[0], steps)
+            return self.decode(self.prior_latents(noise))
         start_latent, end_latent = self._endpoint_latent(start, "start"), self._endpoint_latent(end, "end")
-        if isinstance(start, numbers.Integral) and isinstance(end, numbers.Integral):
-            return self.decode(slerp(start_latent, end_latent, steps))
         fractions = ops.linspace(0.0, 1.0, steps)[:, None]
         return self.decode(start_latent + fractions * (end_latent - start_latent))
 
     def _endpoint_latent(self, value, name):
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if _is_seed(value):
             return self.sample_latents(1, value)[0]
         value = validation.float32_tensor(value)
         if tuple(value.shape) == (self.latent_dim,):
             return value
         return self._encode_endpoint(value, name)
+
+
+def _is_seed(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def slerp(start, end, steps):
