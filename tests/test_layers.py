@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfvidgen.layers import CoordinateChannels
 from tfvidgen.layers import DepthToSpace
 from tfvidgen.layers import LatentPrior
 from tfvidgen.layers import MinibatchStddev
@@ -143,3 +144,16 @@ def test_latent_prior_bad_latents():
     with pytest.raises(ValueError, match="must be finite"):
         prior.fit(np.full((10, 4), np.nan))
     assert not prior.is_fitted()
+
+
+def test_coordinate_channels_hold_each_axis_position_from_minus_one_to_one():
+    features = np.random.default_rng(0).random((2, 3, 4, 5, 6)).astype("float32")
+    output = CoordinateChannels()(features).numpy()
+    assert output.shape == (2, 3, 4, 5, 9)
+    np.testing.assert_array_equal(output[..., :6], features)
+    np.testing.assert_allclose(output[1, :, 2, 3, 6], [-1.0, 0.0, 1.0])  # Time.
+    np.testing.assert_allclose(output[0, 1, :, 0, 7], [-1.0, -1 / 3, 1 / 3, 1.0], atol=1e-6)  # Rows.
+    np.testing.assert_allclose(output[0, 2, 1, :, 8], [-1.0, -0.5, 0.0, 0.5, 1.0])  # Columns.
+    np.testing.assert_array_equal(CoordinateChannels()(np.ones((1, 1, 2, 2, 1), "float32")).numpy()[..., 1], 0.0)
+    symbolic = CoordinateChannels()(keras.Input((3, 4, 5, 6)))
+    assert tuple(symbolic.shape) == (None, 3, 4, 5, 9)

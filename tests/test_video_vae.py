@@ -197,3 +197,16 @@ def test_weights_saved_before_the_latent_prior_load_as_n01(vae, tmp_path):
     old.load_weights(path)
     assert not old.latent_prior.is_fitted()
     np.testing.assert_array_equal(old.sample(2, seed=1).numpy(), vae.sample(2, seed=1).numpy())
+
+
+def test_coordinate_channels_decoder_trains_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    vae = VideoVAE.from_preset("tiny", decoder_coordinates=True, seed=1)
+    coordinates = [layer.name for layer in vae.decoder.layers if "coordinates" in layer.name]
+    assert coordinates == ["decoder_deconv_0_coordinates", "logits_coordinates"]  # Before every upsampling.
+    assert vae.decoder.get_layer("logits").input.shape[-1] == 8 + 3
+    vae.compile()
+    history = vae.fit(harness.tiny_clips(num_clips=16, batch_size=8), epochs=3, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0]
+    restored = harness.assert_keras_round_trip(vae, lambda model: model.sample(2, seed=3), tmp_path)
+    assert restored.decoder_coordinates and restored.get_config()["decoder_coordinates"]

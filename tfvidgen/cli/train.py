@@ -181,17 +181,22 @@ def build_datasets(family, model, args, training):
     return train, validation
 
 
-def compile_model(family, model, learning_rate, generator_learning_rate=None, loss=None):
-    """Compiles for `tfvidgen train`: Adam at the run's rates; `loss` (a predictor's) when given."""
+def compile_model(family, model, learning_rate, generator_learning_rate=None, loss=None, global_clipnorm=None):
+    """Compiles for `tfvidgen train`: Adam at the run's rates; `loss` (a predictor's) when given.
+
+    `global_clipnorm` (a preset's `training` entry) rescales a step's gradients whose global norm exceeds it.
+    """
     if family == "dcgan":
         model.compile(
-            d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
-            g_optimizer=keras.optimizers.Adam(generator_learning_rate or learning_rate, beta_1=0.5),
+            d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5, global_clipnorm=global_clipnorm),
+            g_optimizer=keras.optimizers.Adam(
+                generator_learning_rate or learning_rate, beta_1=0.5, global_clipnorm=global_clipnorm
+            ),
         )
     elif loss is not None:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm), loss=loss)
     else:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm))
 
 
 def _check_run_directory(out, overwrite):
@@ -251,7 +256,7 @@ def run(args):
 
     with scope:
         model = cls.from_preset(args.preset, **overrides)
-        compile_model(family, model, learning_rate, generator_learning_rate, loss)
+        compile_model(family, model, learning_rate, generator_learning_rate, loss, training.get("global_clipnorm"))
     # The data before the run directory: a source without clips leaves nothing behind.
     train, validation = build_datasets(family, model, args, training)
     resuming = _prepare_run_directory(out, args.overwrite)
@@ -268,6 +273,7 @@ def run(args):
             "steps_per_epoch": steps_per_epoch,
             "batch_size": args.batch_size or training["batch_size"],
             "learning_rate": learning_rate,
+            **({"global_clipnorm": training["global_clipnorm"]} if "global_clipnorm" in training else {}),
             **({"loss": loss or cls.default_loss} if family in PREDICTOR_FAMILIES else {}),
             **({"generator_learning_rate": generator_learning_rate} if family == "dcgan" else {}),
             "seed": args.seed,

@@ -10,6 +10,7 @@ layers to a Functional graph.
 import keras
 
 from tfvidgen import validation
+from tfvidgen.layers.coordinate_channels import CoordinateChannels
 
 
 def strides_for(clip_shape, num_layers):
@@ -68,14 +69,18 @@ def downsampling_stack(x, filters, strides, spectral_norm=False, batch_norm=Fals
 UPSAMPLING_MODES = ("transpose", "resize")
 
 
-def upsample(x, layer_filters, stride, mode, name, use_bias=False):
+def upsample(x, layer_filters, stride, mode, name, use_bias=False, coordinates=False):
     """One resolution step up by `stride`, named `name`.
 
     `"transpose"`: `Conv3DTranspose(kernel 4, stride)`. `"resize"`: nearest
     neighbour repetition by `stride`, then `Conv3D(kernel 3)`, which cannot
     make the checkerboard of overlapping transposed kernels (Odena et al.,
-    "Deconvolution and Checkerboard Artifacts", Distill 2016).
+    "Deconvolution and Checkerboard Artifacts", Distill 2016). With
+    `coordinates`, the convolution also sees (time, row, column) position
+    channels (`CoordinateChannels`, CoordConv).
     """
+    if coordinates:
+        x = CoordinateChannels(name=f"{name}_coordinates")(x)
     if mode == "transpose":
         return keras.layers.Conv3DTranspose(
             layer_filters, 4, strides=stride, padding="same", use_bias=use_bias, name=name
@@ -96,8 +101,8 @@ def batch_norm(synchronized, name):
     return keras.layers.BatchNormalization(name=name)
 
 
-def upsampling_stack(x, filters, strides, synchronized_batch_norm=True, name="up", mode="transpose"):
-    """`upsample(mode)` -> BatchNorm -> ReLU per entry of `filters`.
+def upsampling_stack(x, filters, strides, synchronized_batch_norm=True, name="up", mode="transpose", coordinates=False):
+    """`upsample(mode, coordinates)` -> BatchNorm -> ReLU per entry of `filters`.
 
     Batch norm is synchronized across replicas by default, so a step on N
     replicas normalises with the statistics of the global batch, as one
@@ -106,7 +111,7 @@ def upsampling_stack(x, filters, strides, synchronized_batch_norm=True, name="up
     validation.one_of("upsampling", mode, UPSAMPLING_MODES)
     for index, (layer_filters, stride) in enumerate(zip(filters, strides)):
         kind = "deconv" if mode == "transpose" else "upconv"
-        x = upsample(x, layer_filters, stride, mode, f"{name}_{kind}_{index}")
+        x = upsample(x, layer_filters, stride, mode, f"{name}_{kind}_{index}", coordinates=coordinates)
         x = batch_norm(synchronized_batch_norm, name=f"{name}_batch_norm_{index}")(x)
         x = keras.layers.ReLU(name=f"{name}_relu_{index}")(x)
     return x

@@ -25,6 +25,9 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         upsampling: `"transpose"` (stride-2 `Conv3DTranspose`) or `"resize"`
             (nearest-neighbour repetition, then `Conv3D`: no checkerboard),
             as `VideoGenerator`'s.
+        coordinates: give every upsampling convolution (time, row, column)
+            position channels (`tfvidgen.layers.CoordinateChannels`,
+            CoordConv), so digits can be placed where the latent says.
 
     Input shape:
         `(batch, latent_dim)`.
@@ -46,6 +49,7 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         filters=(256, 128, 64, 32),
         synchronized_batch_norm=True,
         upsampling="transpose",
+        coordinates=False,
         **kwargs,
     ):
         upsampling = validation.one_of("upsampling", upsampling, blocks.UPSAMPLING_MODES)
@@ -58,9 +62,9 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         z = keras.Input((latent_dim,), name="latents")
         x = blocks.project_latent(z, bottom, filters[0], synchronized_batch_norm, name="decoder_project")
         x = blocks.upsampling_stack(
-            x, filters[1:], strides[:-1], synchronized_batch_norm, name="decoder", mode=upsampling
+            x, filters[1:], strides[:-1], synchronized_batch_norm, "decoder", upsampling, coordinates
         )
-        x = blocks.upsample(x, clip_shape[-1], strides[-1], upsampling, "logits", use_bias=True)
+        x = blocks.upsample(x, clip_shape[-1], strides[-1], upsampling, "logits", True, coordinates)
         clips = keras.layers.Activation("sigmoid", dtype="float32", name="clips")(x)
         super().__init__(inputs=z, outputs=clips, **kwargs)
 
@@ -70,3 +74,4 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         self.filters = filters
         self.synchronized_batch_norm = bool(synchronized_batch_norm)
         self.upsampling = upsampling
+        self.coordinates = bool(coordinates)

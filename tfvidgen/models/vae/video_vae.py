@@ -53,6 +53,8 @@ class VideoVAE(GenerativeModel, keras.Model):
             `CyclicalSchedule`).
         free_bits: nats per latent dimension free of KL penalty (0: none).
         decoder_upsampling: `"transpose"` or `"resize"`, see `VideoDecoder`.
+        decoder_coordinates: CoordConv position channels in the decoder, see
+            `VideoDecoder`'s `coordinates`.
         seed: seed of the sampling layer and of `sample()` without a seed.
 
     Call arguments:
@@ -94,13 +96,20 @@ class VideoVAE(GenerativeModel, keras.Model):
         free_bits=0.0,
         synchronized_batch_norm=True,
         decoder_upsampling="transpose",
+        decoder_coordinates=False,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.encoder = VideoEncoder(clip_shape, latent_dim, encoder_filters, name="encoder")
         self.decoder = VideoDecoder(
-            clip_shape, latent_dim, decoder_filters, synchronized_batch_norm, decoder_upsampling, name="decoder"
+            clip_shape,
+            latent_dim,
+            decoder_filters,
+            synchronized_batch_norm,
+            decoder_upsampling,
+            decoder_coordinates,
+            name="decoder",
         )
         # Posterior noise and prior samples get different streams from one seed.
         self.sampling = Sampling(seed=None if seed is None else seed + 1, name="sampling")
@@ -119,6 +128,7 @@ class VideoVAE(GenerativeModel, keras.Model):
         self.free_bits = float(free_bits)
         self.synchronized_batch_norm = self.decoder.synchronized_batch_norm
         self.decoder_upsampling = self.decoder.upsampling
+        self.decoder_coordinates = self.decoder.coordinates
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {
