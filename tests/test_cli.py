@@ -13,6 +13,7 @@ from conftest import write_test_video
 from tfvidgen import export
 from tfvidgen.cli.main import build_parser
 from tfvidgen.cli.train import _prepare_run_directory
+from tfvidgen.cli.train import compile_model
 from tfvidgen.cli.train import parse_overrides
 
 pytestmark = pytest.mark.slow
@@ -325,3 +326,18 @@ def test_the_cli_hides_tensorflow_start_up_logs_unless_debugging(tmp_path):
         arguments, capture_output=True, text=True, timeout=300, env=dict(environment, TFVIDGEN_DEBUG="1")
     )
     assert debug.returncode == 0 and ("oneDNN" in debug.stderr or "absl" in debug.stderr)
+
+
+def test_a_presets_global_clipnorm_reaches_every_optimizer():
+    from tfvidgen.models import VideoDCGAN
+    from tfvidgen.models import VideoVAE
+
+    assert VideoVAE.presets["cpu_small"]["training"]["global_clipnorm"] == 10_000.0
+    vae = VideoVAE.from_preset("tiny")
+    compile_model("vae", vae, 1e-3, global_clipnorm=5.0)
+    assert vae.optimizer.global_clipnorm == 5.0 and float(vae.optimizer.learning_rate) == np.float32(1e-3)
+    gan = VideoDCGAN.from_preset("tiny")
+    compile_model("dcgan", gan, 2e-4, 5e-4, global_clipnorm=3.0)
+    assert gan.d_optimizer.global_clipnorm == gan.g_optimizer.global_clipnorm == 3.0
+    compile_model("vae", vae, 1e-3)
+    assert vae.optimizer.global_clipnorm is None
