@@ -40,7 +40,7 @@ class LatentPrior(keras.layers.Layer):
     Example:
 
     >>> prior = LatentPrior(2)
-    >>> prior.fit(np.random.default_rng(0).normal([3.0, -1.0], 0.5, size=(1000, 2)))
+    >>> covariance = prior.fit(np.random.default_rng(0).normal([3.0, -1.0], 0.5, size=(1000, 2)))
     >>> np.round(prior.mean.numpy(), 1)
     array([ 3., -1.], dtype=float32)
 
