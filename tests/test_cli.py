@@ -341,29 +341,3 @@ def test_a_presets_global_clipnorm_reaches_every_optimizer():
     assert gan.d_optimizer.global_clipnorm == gan.g_optimizer.global_clipnorm == 3.0
     compile_model("vae", vae, 1e-3)
     assert vae.optimizer.global_clipnorm is None
-
-
-def test_ema_ends_training_with_the_weights_moving_average():
-    import keras
-
-    from tfvidgen.models import VideoVAE
-
-    keras.utils.set_random_seed(0)
-    vae = VideoVAE.from_preset("tiny", seed=1)
-    compile_model("vae", vae, 3e-3, ema_momentum=0.9)
-    assert vae.optimizer.use_ema and vae.optimizer.ema_momentum == 0.9
-    raw = {}
-    last_step = keras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda batch, logs: raw.update(weights=[w.numpy().copy() for w in vae.trainable_weights])
-    )
-    clips = np.random.default_rng(0).random((16, 4, 16, 16, 1)).astype("float32")
-    vae.fit(clips, batch_size=8, epochs=3, verbose=0, callbacks=[last_step])
-    averages = vae.optimizer._model_variables_moving_average
-    for weight, average in zip(vae.trainable_weights, averages):
-        np.testing.assert_array_equal(weight.numpy(), average.numpy())  # fit ended with the average...
-    assert (
-        max(np.abs(w.numpy() - r).max() for w, r in zip(vae.trainable_weights, raw["weights"])) > 1e-4
-    )  # ...not the last step.
-    with pytest.raises(ValueError, match=r"`ema_momentum` must be in \[0, 1\]"):
-        compile_model("vae", vae, 1e-3, ema_momentum=1.5)
-    assert build_parser().parse_args(["train", "vae", "--ema", "0.999"]).ema == 0.999

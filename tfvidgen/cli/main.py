@@ -74,13 +74,6 @@ def _train_parser(subparsers):
         help="save snapshots/minute_MMM.keras every this many minutes (points of a learning curve)",
     )
     parser.add_argument(
-        "--ema",
-        type=float,
-        metavar="MOMENTUM",
-        help="keep an exponential moving average of the weights (Keras optimizers' use_ema, e.g. 0.999) and end "
-        "training with it; checkpoints and snapshots hold the raw weights",
-    )
-    parser.add_argument(
         "--prior-clips",
         type=int,
         default=2048,

@@ -41,7 +41,6 @@ from tfvidgen import atomic_files
 from tfvidgen import callbacks as tfvidgen_callbacks
 from tfvidgen import data as data_lib
 from tfvidgen import distribute
-from tfvidgen import validation
 from tfvidgen.data import clip_batches
 from tfvidgen.data import video_files
 from tfvidgen.families import PREDICTOR_FAMILIES
@@ -182,26 +181,22 @@ def build_datasets(family, model, args, training):
     return train, validation
 
 
-def compile_model(
-    family, model, learning_rate, generator_learning_rate=None, loss=None, global_clipnorm=None, ema_momentum=None
-):
+def compile_model(family, model, learning_rate, generator_learning_rate=None, loss=None, global_clipnorm=None):
     """Compiles for `tfvidgen train`: Adam at the run's rates; `loss` (a predictor's) when given.
 
-    `global_clipnorm` (a preset's `training` entry) rescales a step's gradients whose global norm exceeds it;
-    `ema_momentum` (`--ema`) keeps a moving average of the weights, which `fit` writes into the model at its end.
+    `global_clipnorm` (a preset's `training` entry) rescales a step's gradients whose global norm exceeds it.
     """
-    options = {"global_clipnorm": global_clipnorm}
-    if ema_momentum is not None:
-        options.update(use_ema=True, ema_momentum=validation.probability("ema_momentum", ema_momentum))
     if family == "dcgan":
         model.compile(
-            d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5, **options),
-            g_optimizer=keras.optimizers.Adam(generator_learning_rate or learning_rate, beta_1=0.5, **options),
+            d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5, global_clipnorm=global_clipnorm),
+            g_optimizer=keras.optimizers.Adam(
+                generator_learning_rate or learning_rate, beta_1=0.5, global_clipnorm=global_clipnorm
+            ),
         )
     elif loss is not None:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate, **options), loss=loss)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm), loss=loss)
     else:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate, **options))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm))
 
 
 def _check_run_directory(out, overwrite):
@@ -261,9 +256,7 @@ def run(args):
 
     with scope:
         model = cls.from_preset(args.preset, **overrides)
-        compile_model(
-            family, model, learning_rate, generator_learning_rate, loss, training.get("global_clipnorm"), args.ema
-        )
+        compile_model(family, model, learning_rate, generator_learning_rate, loss, training.get("global_clipnorm"))
     # The data before the run directory: a source without clips leaves nothing behind.
     train, validation = build_datasets(family, model, args, training)
     resuming = _prepare_run_directory(out, args.overwrite)
@@ -281,7 +274,6 @@ def run(args):
             "batch_size": args.batch_size or training["batch_size"],
             "learning_rate": learning_rate,
             **({"global_clipnorm": training["global_clipnorm"]} if "global_clipnorm" in training else {}),
-            **({"ema_momentum": args.ema} if args.ema is not None else {}),
             **({"loss": loss or cls.default_loss} if family in PREDICTOR_FAMILIES else {}),
             **({"generator_learning_rate": generator_learning_rate} if family == "dcgan" else {}),
             "seed": args.seed,
