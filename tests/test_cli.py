@@ -341,3 +341,31 @@ def test_a_presets_global_clipnorm_reaches_every_optimizer():
     assert gan.d_optimizer.global_clipnorm == gan.g_optimizer.global_clipnorm == 3.0
     compile_model("vae", vae, 1e-3)
     assert vae.optimizer.global_clipnorm is None
+
+
+def test_cosine_schedule_decays_every_rate_to_zero_by_the_planned_last_step(tmp_path):
+    import keras
+
+    from tfvidgen.cli.main import main
+    from tfvidgen.cli.train import learning_rate_schedule
+
+    cosine = learning_rate_schedule(1e-3, "cosine", total_steps=100)
+    assert [float(cosine(step)) for step in (0, 50, 100, 150)] == pytest.approx([1e-3, 5e-4, 0.0, 0.0], abs=1e-9)
+    assert learning_rate_schedule(1e-3) == 1e-3
+    with pytest.raises(ValueError, match="`schedule` must be one of"):
+        learning_rate_schedule(1e-3, "linear", 100)
+    with pytest.raises(ValueError, match="needs `total_steps` >= 1"):
+        learning_rate_schedule(1e-3, "cosine", 0)
+
+    arguments = ["train", "dcgan", "--preset", "tiny", "--epochs", "2", "--steps-per-epoch", "2"]
+    arguments += ["--learning-rate-schedule", "cosine", "--no-export", "--verbose", "0", "--out", str(tmp_path / "run")]
+    assert main(arguments) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["training"]["learning_rate_schedule"] == "cosine"
+    gan = keras.models.load_model(tmp_path / "run" / "model.keras")
+    for optimizer in (gan.d_optimizer, gan.g_optimizer):  # 4 steps of 4 planned: both rates are down to 0.
+        assert int(optimizer.iterations) == 4 and float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-12)
+    schedule = gan.d_optimizer.get_config()["learning_rate"]
+    assert schedule["class_name"] == "CosineDecay" and schedule["config"]["initial_learning_rate"] == pytest.approx(
+        2e-4
+    )

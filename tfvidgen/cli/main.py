@@ -35,6 +35,12 @@ def _train_parser(subparsers):
     parser.add_argument("--batch-size", type=int, help="global batch size (default: the preset's)")
     parser.add_argument("--learning-rate", type=float, help="learning rate (default: the preset's)")
     parser.add_argument(
+        "--learning-rate-schedule",
+        choices=("constant", "cosine"),
+        help="constant, or cosine decay to 0 over --epochs x --steps-per-epoch (default: the preset's, else "
+        "constant); size --epochs to the run, a --time-limit-minutes stop comes before the end of the decay",
+    )
+    parser.add_argument(
         "--loss",
         choices=("mse", "l1_l2", "bce"),
         help="predictors: the training loss (default: the family's, mse for convlstm, l1_l2 for simvp)",

@@ -181,22 +181,54 @@ def build_datasets(family, model, args, training):
     return train, validation
 
 
-def compile_model(family, model, learning_rate, generator_learning_rate=None, loss=None, global_clipnorm=None):
+LEARNING_RATE_SCHEDULES = ("constant", "cosine")
+
+
+def learning_rate_schedule(learning_rate, schedule="constant", total_steps=None):
+    """The optimizer's learning rate: `learning_rate` throughout, or cosine-decayed to 0 over `total_steps`.
+
+    A constant-rate Adam run ends on a noisy iterate; decaying the rate to 0 by the run's last step lets it settle
+    (docs/benchmarks.md measures what that buys the VAE). `total_steps` is the planned run, epochs x steps per
+    epoch: a `--time-limit-minutes` run stopped earlier stops before the rate reaches 0.
+    """
+    if schedule == "constant":
+        return learning_rate
+    if schedule != "cosine":
+        raise ValueError(f"`schedule` must be one of {LEARNING_RATE_SCHEDULES}. Received: schedule={schedule!r}")
+    if not total_steps or total_steps < 1:
+        raise ValueError(f"A cosine schedule needs `total_steps` >= 1. Received: total_steps={total_steps!r}")
+    return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=int(total_steps), alpha=0.0)
+
+
+def compile_model(
+    family,
+    model,
+    learning_rate,
+    generator_learning_rate=None,
+    loss=None,
+    global_clipnorm=None,
+    schedule="constant",
+    total_steps=None,
+):
     """Compiles for `tfvidgen train`: Adam at the run's rates; `loss` (a predictor's) when given.
 
-    `global_clipnorm` (a preset's `training` entry) rescales a step's gradients whose global norm exceeds it.
+    `global_clipnorm` (a preset's `training` entry) rescales a step's gradients whose global norm exceeds it;
+    `schedule` and `total_steps` shape each rate over the run (`learning_rate_schedule`).
     """
+
+    def adam(rate, **options):
+        rate = learning_rate_schedule(rate, schedule, total_steps)
+        return keras.optimizers.Adam(rate, global_clipnorm=global_clipnorm, **options)
+
     if family == "dcgan":
         model.compile(
-            d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5, global_clipnorm=global_clipnorm),
-            g_optimizer=keras.optimizers.Adam(
-                generator_learning_rate or learning_rate, beta_1=0.5, global_clipnorm=global_clipnorm
-            ),
+            d_optimizer=adam(learning_rate, beta_1=0.5),
+            g_optimizer=adam(generator_learning_rate or learning_rate, beta_1=0.5),
         )
     elif loss is not None:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm), loss=loss)
+        model.compile(optimizer=adam(learning_rate), loss=loss)
     else:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm))
+        model.compile(optimizer=adam(learning_rate))
 
 
 def _check_run_directory(out, overwrite):
@@ -247,6 +279,7 @@ def run(args):
     generator_learning_rate = learning_rate * training.get("generator_learning_rate_multiplier", 1.0)
     epochs = args.epochs or training["epochs"]
     steps_per_epoch = args.steps_per_epoch or training["steps_per_epoch"]
+    schedule = args.learning_rate_schedule or training.get("learning_rate_schedule", "constant")
     loss = args.loss  # None: the family's default_loss
     if args.loss and family not in PREDICTOR_FAMILIES:
         raise ValueError(
@@ -256,7 +289,16 @@ def run(args):
 
     with scope:
         model = cls.from_preset(args.preset, **overrides)
-        compile_model(family, model, learning_rate, generator_learning_rate, loss, training.get("global_clipnorm"))
+        compile_model(
+            family,
+            model,
+            learning_rate,
+            generator_learning_rate,
+            loss,
+            global_clipnorm=training.get("global_clipnorm"),
+            schedule=schedule,
+            total_steps=epochs * steps_per_epoch,
+        )
     # The data before the run directory: a source without clips leaves nothing behind.
     train, validation = build_datasets(family, model, args, training)
     resuming = _prepare_run_directory(out, args.overwrite)
@@ -273,6 +315,7 @@ def run(args):
             "steps_per_epoch": steps_per_epoch,
             "batch_size": args.batch_size or training["batch_size"],
             "learning_rate": learning_rate,
+            "learning_rate_schedule": schedule,
             **({"global_clipnorm": training["global_clipnorm"]} if "global_clipnorm" in training else {}),
             **({"loss": loss or cls.default_loss} if family in PREDICTOR_FAMILIES else {}),
             **({"generator_learning_rate": generator_learning_rate} if family == "dcgan" else {}),
