@@ -156,3 +156,39 @@ def test_gan_with_a_frame_stream_trains_and_round_trips(tmp_path):
         gan, lambda model: model.discriminator(model.generate(2, seed=5)), tmp_path
     )
     assert restored.frame_discriminator_filters == [4, 8]
+
+
+@pytest.mark.parametrize("upsampling", ["resize", "transpose"])
+def test_motion_path_draws_each_frame_from_its_own_code(upsampling):
+    generator = VideoGenerator((4, 16, 16, 1), latent_dim=8, filters=(16, 8), upsampling=upsampling, motion_units=6)
+    clips = np.asarray(generator(np.random.default_rng(0).normal(size=(3, 8)).astype("float32")))
+    assert clips.shape == (3, 4, 16, 16, 1) and 0.0 <= clips.min() and clips.max() <= 1.0
+    assert generator.get_layer("motion_gru").output.shape == (None, 4, 6)
+    convolutions = (keras.layers.Conv3D, keras.layers.Conv3DTranspose)
+    kernels = [layer.kernel.shape for layer in generator.layers if isinstance(layer, convolutions)]
+    assert len(kernels) == 2 and all(shape[0] == 1 for shape in kernels)  # Every kernel spans one frame.
+    # From the per-frame codes on, frames are drawn independently: reversing the codes reverses the clip.
+    draw = keras.Model(generator.get_layer("frame_codes").output, generator.output)
+    codes = np.random.default_rng(1).normal(size=(2, 4, 14)).astype("float32")
+    frames = np.asarray(draw(codes))
+    np.testing.assert_allclose(np.asarray(draw(codes[:, ::-1])), frames[:, ::-1], atol=1e-6)
+    assert np.abs(frames[:, 0] - frames[:, 1]).max() > 0.01  # Different codes, different frames: this can fail.
+    harness.assert_config_round_trip(generator)
+    with pytest.raises(ValueError, match="cannot be combined with `two_stream=True`"):
+        VideoGenerator((4, 16, 16, 1), latent_dim=8, filters=(16, 8), two_stream=True, motion_units=6)
+    with pytest.raises(ValueError, match="motion_units"):
+        VideoGenerator((4, 16, 16, 1), latent_dim=8, filters=(16, 8), motion_units=0)
+
+
+def test_gan_with_a_motion_path_trains_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    gan = VideoDCGAN.from_preset("tiny", generator_upsampling="resize", generator_motion_units=8, seed=1)
+    gan.compile()
+    before = [keras.ops.convert_to_numpy(weight) for weight in gan.generator.get_layer("motion_gru").weights]
+    history = gan.fit(harness.tiny_clips(num_clips=16, batch_size=8), epochs=2, verbose=0).history
+    assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
+    after = gan.generator.get_layer("motion_gru").weights
+    changes = [np.abs(keras.ops.convert_to_numpy(new) - old).max() for new, old in zip(after, before)]
+    assert min(changes) > 0  # The GRU learns.
+    restored = harness.assert_keras_round_trip(gan, lambda model: model.generate(2, seed=5), tmp_path)
+    assert restored.generator_motion_units == 8

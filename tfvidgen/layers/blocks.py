@@ -69,7 +69,7 @@ def downsampling_stack(x, filters, strides, spectral_norm=False, batch_norm=Fals
 UPSAMPLING_MODES = ("transpose", "resize")
 
 
-def upsample(x, layer_filters, stride, mode, name, use_bias=False, coordinates=False):
+def upsample(x, layer_filters, stride, mode, name, use_bias=False, coordinates=False, per_frame=False):
     """One resolution step up by `stride`, named `name`.
 
     `"transpose"`: `Conv3DTranspose(kernel 4, stride)`. `"resize"`: nearest
@@ -77,16 +77,20 @@ def upsample(x, layer_filters, stride, mode, name, use_bias=False, coordinates=F
     make the checkerboard of overlapping transposed kernels (Odena et al.,
     "Deconvolution and Checkerboard Artifacts", Distill 2016). With
     `coordinates`, the convolution also sees (time, row, column) position
-    channels (`CoordinateChannels`, CoordConv).
+    channels (`CoordinateChannels`, CoordConv). With `per_frame`, kernels
+    span one frame (`(1, 4, 4)` or `(1, 3, 3)`): every frame is drawn on its
+    own, as by a 2D generator shared over time.
     """
     if coordinates:
         x = CoordinateChannels(name=f"{name}_coordinates")(x)
     if mode == "transpose":
+        kernel = (1, 4, 4) if per_frame else 4
         return keras.layers.Conv3DTranspose(
-            layer_filters, 4, strides=stride, padding="same", use_bias=use_bias, name=name
+            layer_filters, kernel, strides=stride, padding="same", use_bias=use_bias, name=name
         )(x)
     x = keras.layers.UpSampling3D(stride, name=f"{name}_repeat")(x)
-    return keras.layers.Conv3D(layer_filters, 3, padding="same", use_bias=use_bias, name=name)(x)
+    kernel = (1, 3, 3) if per_frame else 3
+    return keras.layers.Conv3D(layer_filters, kernel, padding="same", use_bias=use_bias, name=name)(x)
 
 
 def batch_norm(synchronized, name):
@@ -101,8 +105,17 @@ def batch_norm(synchronized, name):
     return keras.layers.BatchNormalization(name=name)
 
 
-def upsampling_stack(x, filters, strides, synchronized_batch_norm=True, name="up", mode="transpose", coordinates=False):
-    """`upsample(mode, coordinates)` -> BatchNorm -> ReLU per entry of `filters`.
+def upsampling_stack(
+    x,
+    filters,
+    strides,
+    synchronized_batch_norm=True,
+    name="up",
+    mode="transpose",
+    coordinates=False,
+    per_frame=False,
+):
+    """`upsample(mode, coordinates, per_frame)` -> BatchNorm -> ReLU per entry of `filters`.
 
     Batch norm is synchronized across replicas by default, so a step on N
     replicas normalises with the statistics of the global batch, as one
@@ -111,7 +124,9 @@ def upsampling_stack(x, filters, strides, synchronized_batch_norm=True, name="up
     validation.one_of("upsampling", mode, UPSAMPLING_MODES)
     for index, (layer_filters, stride) in enumerate(zip(filters, strides)):
         kind = "deconv" if mode == "transpose" else "upconv"
-        x = upsample(x, layer_filters, stride, mode, f"{name}_{kind}_{index}", coordinates=coordinates)
+        x = upsample(
+            x, layer_filters, stride, mode, f"{name}_{kind}_{index}", coordinates=coordinates, per_frame=per_frame
+        )
         x = batch_norm(synchronized_batch_norm, name=f"{name}_batch_norm_{index}")(x)
         x = keras.layers.ReLU(name=f"{name}_relu_{index}")(x)
     return x

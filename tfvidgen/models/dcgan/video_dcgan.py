@@ -54,6 +54,8 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         generator_upsampling: `"transpose"` or `"resize"`, see `VideoGenerator`.
         frame_discriminator_filters: `None`, or the filters of the
             discriminator's per-frame stream (`VideoDiscriminator.frame_filters`).
+        generator_motion_units: `None`, or the GRU units of the generator's
+            recurrent motion path (`VideoGenerator.motion_units`).
         seed: seed of the latent draws during training and of `generate()`
             without a seed.
 
@@ -96,6 +98,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         minibatch_stddev_group=None,
         generator_upsampling="transpose",
         frame_discriminator_filters=None,
+        generator_motion_units=None,
         seed=None,
         **kwargs,
     ):
@@ -107,6 +110,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
             two_stream,
             synchronized_batch_norm,
             upsampling=generator_upsampling,
+            motion_units=generator_motion_units,
             name="generator",
         )
         self.discriminator = VideoDiscriminator(
@@ -127,6 +131,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         self.minibatch_stddev_group = self.discriminator.minibatch_stddev_group
         self.generator_upsampling = self.generator.upsampling
         self.frame_discriminator_filters = self.discriminator.frame_filters
+        self.generator_motion_units = self.generator.motion_units
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")

@@ -22,6 +22,14 @@ class VideoGenerator(ConstructorConfig, keras.Model):
     that draws one static image; the clip is
     `mask * foreground + (1 - mask) * background`.
 
+    With `motion_units`, time comes from a recurrent motion path, after
+    MoCoGAN (Tulyakov et al., 2018): a GRU started from the latent unrolls it
+    into one motion code per frame, and every frame is drawn from
+    `(latent, its code)` by the same per-frame stack (kernels spanning one
+    frame). The latent fixes the content of all frames and the codes change
+    smoothly, so the clip's parts do not fade in and out between frames as
+    they can when a 3D stack grows time from a single projected frame.
+
     Args:
         clip_shape: `(frames, height, width, channels)` to generate; height
             and width divisible by `2 ** len(filters)`.
@@ -33,6 +41,9 @@ class VideoGenerator(ConstructorConfig, keras.Model):
         upsampling: `"transpose"` (stride-2 `Conv3DTranspose`, DCGAN's) or
             `"resize"` (repeat, then `Conv3D`: no checkerboard; see
             `tfvidgen.layers.blocks.upsample`) for the 3D stream.
+        motion_units: `None` (the latent is projected to a spatio-temporal
+            map that the 3D stack grows in time), or the units of the GRU of
+            the recurrent motion path (not with `two_stream`).
 
     Input shape:
         `(batch, latent_dim)`.
@@ -59,6 +70,7 @@ class VideoGenerator(ConstructorConfig, keras.Model):
         two_stream=False,
         synchronized_batch_norm=True,
         upsampling="transpose",
+        motion_units=None,
         **kwargs,
     ):
         clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
@@ -67,16 +79,36 @@ class VideoGenerator(ConstructorConfig, keras.Model):
         filters = validation.int_list("filters", filters)
         strides, bottom = blocks.strides_for(clip_shape, len(filters))
         channels = clip_shape[-1]
+        if motion_units is not None:
+            motion_units = validation.positive_int("motion_units", motion_units)
+            if two_stream:
+                raise ValueError(
+                    "`motion_units` draws every frame with one per-frame stack; it cannot be combined with "
+                    f"`two_stream=True`. Received: motion_units={motion_units}, two_stream={two_stream}"
+                )
+            strides = [(1, 2, 2)] * len(filters)  # Time is the motion path's; the stack grows space only.
+        per_frame = motion_units is not None
 
         # === Functional Model ===
         z = keras.Input((latent_dim,), name="latents")
-        x = blocks.project_latent(z, bottom, filters[0], synchronized_batch_norm, name="foreground_project")
+        if per_frame:
+            x = _motion_path(z, clip_shape[0], bottom[1:], filters[0], motion_units, synchronized_batch_norm)
+        else:
+            x = blocks.project_latent(z, bottom, filters[0], synchronized_batch_norm, name="foreground_project")
         x = blocks.upsampling_stack(
-            x, filters[1:], strides[:-1], synchronized_batch_norm, name="foreground", mode=upsampling
+            x,
+            filters[1:],
+            strides[:-1],
+            synchronized_batch_norm,
+            name="foreground",
+            mode=upsampling,
+            per_frame=per_frame,
         )
         last_stride = strides[-1]
         if not two_stream:
-            x = blocks.upsample(x, channels, last_stride, upsampling, "output_deconv", use_bias=True)
+            x = blocks.upsample(
+                x, channels, last_stride, upsampling, "output_deconv", use_bias=True, per_frame=per_frame
+            )
             clips = keras.layers.Activation(_tanh_to_unit, dtype="float32", name="clips")(x)
         else:
             x = blocks.upsample(x, channels + 1, last_stride, upsampling, "foreground_deconv", use_bias=True)
@@ -101,6 +133,24 @@ class VideoGenerator(ConstructorConfig, keras.Model):
         self.two_stream = bool(two_stream)
         self.synchronized_batch_norm = bool(synchronized_batch_norm)
         self.upsampling = upsampling
+        self.motion_units = motion_units
+
+
+def _motion_path(z, frames, bottom_size, filters, units, synchronized_batch_norm):
+    """`(batch, latent)` -> `(batch, frames) + bottom_size + (filters,)`: per-frame maps from a GRU's codes.
+
+    The GRU starts from a projection of the latent and reads the latent at every step; each frame's map is a
+    dense projection of the latent and that frame's code (MoCoGAN's content and motion codes).
+    """
+    content = keras.layers.RepeatVector(frames, name="content_codes")(z)
+    state = keras.layers.Dense(units, activation="tanh", name="motion_initial_state")(z)
+    motion = keras.layers.GRU(units, return_sequences=True, name="motion_gru")(content, initial_state=state)
+    codes = keras.layers.Concatenate(name="frame_codes")([content, motion])
+    units_per_frame = filters * bottom_size[0] * bottom_size[1]
+    x = keras.layers.Dense(units_per_frame, use_bias=False, name="frame_project_dense")(codes)
+    x = keras.layers.Reshape((frames,) + tuple(bottom_size) + (filters,), name="frame_project_reshape")(x)
+    x = blocks.batch_norm(synchronized_batch_norm, name="frame_project_batch_norm")(x)
+    return keras.layers.ReLU(name="frame_project_relu")(x)
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
