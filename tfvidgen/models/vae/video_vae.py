@@ -241,7 +241,7 @@ class VideoVAE(GenerativeModel, keras.Model):
         means, count = [], 0
         for batch in _batches_of(clips, validation.positive_int("batch_size", batch_size)):
             batch = self._check_clips(batch)[: max_clips - count]
-            means.append(keras.ops.convert_to_numpy(self.encoder(batch, training=False)[0]))
+            means.append(ops.convert_to_numpy(self.encoder(batch, training=False)[0]))
             count += len(means[-1])
             if count >= max_clips:
                 break
