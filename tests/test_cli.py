@@ -369,3 +369,21 @@ def test_cosine_schedule_decays_every_rate_to_zero_by_the_planned_last_step(tmp_
     assert schedule["class_name"] == "CosineDecay" and schedule["config"]["initial_learning_rate"] == pytest.approx(
         2e-4
     )
+
+
+def test_a_presets_learning_rate_schedule_applies_unless_the_command_line_sets_one(tmp_path, monkeypatch):
+    import keras
+
+    from tfvidgen.cli.main import main
+    from tfvidgen.models import VideoVAE
+
+    tiny = dict(VideoVAE.presets["tiny"], training=dict(VideoVAE.presets["tiny"]["training"], epochs=2))
+    tiny["training"]["learning_rate_schedule"] = "cosine"
+    monkeypatch.setitem(VideoVAE.presets, "tiny", tiny)
+    common = ["train", "vae", "--preset", "tiny", "--steps-per-epoch", "2", "--prior-clips", "0", "--no-export"]
+    for flags, expected in (([], "cosine"), (["--learning-rate-schedule", "constant"], "constant")):
+        out = tmp_path / expected
+        assert main(common + flags + ["--verbose", "0", "--out", str(out)]) == 0
+        assert json.loads((out / "config.json").read_text())["training"]["learning_rate_schedule"] == expected
+        rate = float(keras.models.load_model(out / "model.keras").optimizer.learning_rate)
+        assert rate == pytest.approx(0.0 if expected == "cosine" else 1e-3, abs=1e-9)  # After 4 of 4 steps.
