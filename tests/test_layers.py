@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfvidgen.layers import BrightnessTrack
 from tfvidgen.layers import CoordinateChannels
 from tfvidgen.layers import DepthToSpace
 from tfvidgen.layers import LatentPrior
@@ -157,3 +158,24 @@ def test_coordinate_channels_hold_each_axis_position_from_minus_one_to_one():
     np.testing.assert_array_equal(CoordinateChannels()(np.ones((1, 1, 2, 2, 1), "float32")).numpy()[..., 1], 0.0)
     symbolic = CoordinateChannels()(keras.Input((3, 4, 5, 6)))
     assert tuple(symbolic.shape) == (None, 3, 4, 5, 9)
+
+
+def test_brightness_track_is_each_frames_brightness_relative_to_its_clips():
+    rng = np.random.default_rng(0)
+    clips = rng.random((3, 5, 8, 8, 2)).astype("float32")
+    track = keras.ops.convert_to_numpy(BrightnessTrack(epsilon=0.0)(clips))
+    frame_means = clips.mean(axis=(2, 3))
+    np.testing.assert_allclose(track, frame_means / frame_means.mean(axis=1, keepdims=True) - 1, atol=1e-5)
+    assert track.shape == (3, 5, 2) and np.abs(track.sum(axis=1)).max() < 1e-5
+    # A steady clip is flat at any level; a frame at half the clip's level reads -0.5 at any level.
+    steady = np.ones((2, 4, 8, 8, 1), "float32") * np.array([0.1, 0.8], "float32")[:, None, None, None, None]
+    assert np.abs(keras.ops.convert_to_numpy(BrightnessTrack(epsilon=0.0)(steady))).max() < 1e-6
+    dipped = steady * np.array([1.25, 1.25, 0.625, 0.875], "float32")[None, :, None, None, None]
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(BrightnessTrack(epsilon=0.0)(dipped))[:, :, 0],
+        [[0.25, 0.25, -0.375, -0.125]] * 2,
+        atol=1e-5,
+    )
+    assert np.abs(keras.ops.convert_to_numpy(BrightnessTrack()(np.zeros((1, 4, 8, 8, 1), "float32")))).max() == 0
+    layer = BrightnessTrack.from_config(BrightnessTrack(epsilon=0.01).get_config())
+    assert layer.epsilon == 0.01 and layer.compute_output_shape((None, 4, 8, 8, 3)) == (None, 4, 3)

@@ -192,3 +192,36 @@ def test_gan_with_a_motion_path_trains_and_round_trips(tmp_path):
     assert min(changes) > 0  # The GRU learns.
     restored = harness.assert_keras_round_trip(gan, lambda model: model.generate(2, seed=5), tmp_path)
     assert restored.generator_motion_units == 8
+
+
+def test_brightness_stream_adds_a_logit_read_from_the_brightness_track():
+    keras.utils.set_random_seed(0)
+    discriminator = VideoDiscriminator((4, 16, 16, 1), filters=(8, 16), spectral_norm=True, brightness_filters=(8, 8))
+    clips = np.random.default_rng(0).random((3, 4, 16, 16, 1)).astype("float32")
+    video_logit = keras.Model(discriminator.input, discriminator.get_layer("logit_spectral_norm").output)
+    brightness_logit = keras.Model(
+        discriminator.input, discriminator.get_layer("brightness_logit_spectral_norm").output
+    )
+    expected = np.asarray(video_logit(clips)) + np.asarray(brightness_logit(clips))
+    np.testing.assert_allclose(np.asarray(discriminator(clips)), expected, atol=1e-5)
+    # The stream reads the track only: a clip scaled as a whole scores the same, a dimmed frame does not.
+    scaled = np.asarray(brightness_logit(clips * 0.5))
+    np.testing.assert_allclose(scaled, np.asarray(brightness_logit(clips)), atol=1e-4)
+    dimmed = clips.copy()
+    dimmed[:, 2] *= 0.3
+    assert np.abs(np.asarray(brightness_logit(dimmed)) - np.asarray(brightness_logit(clips))).min() > 1e-4
+    harness.assert_config_round_trip(discriminator)
+    with pytest.raises(ValueError, match="brightness_filters"):
+        VideoDiscriminator((4, 16, 16, 1), filters=(8, 16), brightness_filters=(8, 0))
+
+
+def test_gan_with_a_brightness_stream_trains_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    gan = VideoDCGAN.from_preset("tiny", brightness_discriminator_filters=(8, 8), seed=1)
+    gan.compile()
+    history = gan.fit(harness.tiny_clips(num_clips=16, batch_size=8), epochs=2, verbose=0).history
+    assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
+    restored = harness.assert_keras_round_trip(
+        gan, lambda model: model.discriminator(model.generate(2, seed=5)), tmp_path
+    )
+    assert restored.brightness_discriminator_filters == [8, 8]

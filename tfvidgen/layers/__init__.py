@@ -1,5 +1,6 @@
 """Reusable tfvidgen layers."""
 
+from tfvidgen.layers.brightness_track import BrightnessTrack
 from tfvidgen.layers.coordinate_channels import CoordinateChannels
 from tfvidgen.layers.latent_prior import LatentPrior
 from tfvidgen.layers.minibatch_stddev import MinibatchStddev

@@ -54,6 +54,9 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         generator_upsampling: `"transpose"` or `"resize"`, see `VideoGenerator`.
         frame_discriminator_filters: `None`, or the filters of the
             discriminator's per-frame stream (`VideoDiscriminator.frame_filters`).
+        brightness_discriminator_filters: `None`, or the filters of the
+            discriminator's brightness-track stream
+            (`VideoDiscriminator.brightness_filters`).
         generator_motion_units: `None`, or the GRU units of the generator's
             recurrent motion path (`VideoGenerator.motion_units`).
         seed: seed of the latent draws during training and of `generate()`
@@ -99,6 +102,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         generator_upsampling="transpose",
         frame_discriminator_filters=None,
         generator_motion_units=None,
+        brightness_discriminator_filters=None,
         seed=None,
         **kwargs,
     ):
@@ -119,6 +123,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
             spectral_norm,
             minibatch_stddev_group,
             frame_filters=frame_discriminator_filters,
+            brightness_filters=brightness_discriminator_filters,
             name="discriminator",
         )
         self.clip_shape = self.generator.clip_shape
@@ -132,6 +137,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         self.generator_upsampling = self.generator.upsampling
         self.frame_discriminator_filters = self.discriminator.frame_filters
         self.generator_motion_units = self.generator.motion_units
+        self.brightness_discriminator_filters = self.discriminator.brightness_filters
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")

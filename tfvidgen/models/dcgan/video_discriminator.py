@@ -3,6 +3,7 @@
 import keras
 
 from tfvidgen import validation
+from tfvidgen.layers import BrightnessTrack
 from tfvidgen.layers import MinibatchStddev
 from tfvidgen.layers import blocks
 from tfvidgen.models.constructor_config import ConstructorConfig
@@ -33,6 +34,13 @@ class VideoDiscriminator(ConstructorConfig, keras.Model):
             MoCoGAN's image discriminator): the clip's logit is the video
             stream's plus the mean of the frames'. A clip with a faded or
             empty frame is then judged fake however its whole is judged.
+        brightness_filters: `None` (off), or the filters of a third stream
+            that scores the clip's brightness track: each frame's channel
+            means relative to the clip's, through `Conv1D` layers over time.
+            Real clips keep their brightness (and colour) from frame to frame;
+            a generator whose content fades in and out, or whose frames
+            flicker, changes it, and the convolutional streams, which weigh a
+            few faint pixels little, barely see that.
 
     Input shape:
         `(batch, frames, height, width, channels)` in [0, 1].
@@ -54,11 +62,14 @@ class VideoDiscriminator(ConstructorConfig, keras.Model):
         spectral_norm=False,
         minibatch_stddev_group=None,
         frame_filters=None,
+        brightness_filters=None,
         **kwargs,
     ):
         clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
         filters = validation.int_list("filters", filters)
         frame_filters = None if frame_filters is None else validation.int_list("frame_filters", frame_filters)
+        if brightness_filters is not None:
+            brightness_filters = validation.int_list("brightness_filters", brightness_filters)
         strides, _ = blocks.strides_for(clip_shape, len(filters))
 
         # === Functional Model ===
@@ -75,6 +86,9 @@ class VideoDiscriminator(ConstructorConfig, keras.Model):
         if frame_filters is not None:
             frame_logits = _frame_stream(clips, clip_shape, frame_filters, spectral_norm)
             logit = keras.layers.Add(dtype="float32", name="video_and_frames")([logit, frame_logits])
+        if brightness_filters is not None:
+            brightness_logit = _brightness_stream(clips, brightness_filters, spectral_norm)
+            logit = keras.layers.Add(dtype="float32", name="with_brightness")([logit, brightness_logit])
         super().__init__(inputs=clips, outputs=logit, **kwargs)
 
         # === Config ===
@@ -83,6 +97,7 @@ class VideoDiscriminator(ConstructorConfig, keras.Model):
         self.spectral_norm = bool(spectral_norm)
         self.minibatch_stddev_group = None if minibatch_stddev_group is None else int(minibatch_stddev_group)
         self.frame_filters = frame_filters
+        self.brightness_filters = brightness_filters
 
 
 def _frame_stream(clips, clip_shape, filters, spectral_norm):
@@ -109,3 +124,17 @@ def _frame_stream(clips, clip_shape, filters, spectral_norm):
         normalized(keras.layers.Dense(1, name="frame_logit_dense"), "frame_logit_spectral_norm"), name="frame_logit"
     )(x)
     return keras.layers.GlobalAveragePooling1D(name="mean_frame_logit")(x)
+
+
+def _brightness_stream(clips, filters, spectral_norm):
+    """`(batch, frames, H, W, C)` -> `(batch, 1)`: a logit from the clip's brightness track (`BrightnessTrack`)."""
+
+    def normalized(layer):
+        return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_spectral_norm") if spectral_norm else layer
+
+    x = BrightnessTrack(name="brightness_track")(clips)
+    for index, layer_filters in enumerate(filters):
+        x = normalized(keras.layers.Conv1D(layer_filters, 3, padding="same", name=f"brightness_conv_{index}"))(x)
+        x = keras.layers.LeakyReLU(0.2, name=f"brightness_leaky_relu_{index}")(x)
+    x = keras.layers.Flatten(name="brightness_flatten")(x)
+    return normalized(keras.layers.Dense(1, dtype="float32", name="brightness_logit"))(x)
