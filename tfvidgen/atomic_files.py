@@ -13,6 +13,17 @@ import tempfile
 TEMPORARY_MARKER = ".tmp-"
 
 
+def _umask_file_mode():
+    """The mode `open()` gives a new file under this process's umask (0o644 under the usual 0o022)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+# Read once, at import: reading the umask sets it for a moment, which threads writing files must not see.
+FILE_MODE = _umask_file_mode()
+
+
 def temporary_path(path):
     """Creates an empty hidden file beside `path` (`.NAME.tmp-XXXX` + its endings) and returns its path.
 
@@ -26,6 +37,9 @@ def temporary_path(path):
     suffix = name[name.index(".") :] if "." in name else ""
     descriptor, temporary = tempfile.mkstemp(prefix=f".{name}{TEMPORARY_MARKER}", suffix=suffix, dir=directory)
     os.close(descriptor)
+    # mkstemp makes the file private (0o600); the renamed file must be readable as any other file the user writes
+    # (by a TF Serving container running as another user, say).
+    os.chmod(temporary, FILE_MODE)
     return temporary
 
 
