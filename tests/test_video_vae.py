@@ -210,3 +210,27 @@ def test_coordinate_channels_decoder_trains_and_round_trips(tmp_path):
     assert history["loss"][-1] < history["loss"][0]
     restored = harness.assert_keras_round_trip(vae, lambda model: model.sample(2, seed=3), tmp_path)
     assert restored.decoder_coordinates and restored.get_config()["decoder_coordinates"]
+
+
+def test_time_halvings_keep_a_time_axis_in_the_bottleneck_and_mirror_it():
+    from tfvidgen.layers import blocks
+
+    assert blocks.strides_for((16, 64, 64, 1), 4) == ([(2, 2, 2)] * 4, (1, 4, 4))
+    assert blocks.strides_for((16, 64, 64, 1), 4, time_halvings=2) == ([(2, 2, 2)] * 2 + [(1, 2, 2)] * 2, (4, 4, 4))
+    assert blocks.strides_for((4, 16, 16, 1), 2, time_halvings=9) == ([(2, 2, 2)] * 2, (1, 4, 4))  # Frames limit it.
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="`time_halvings` must be None or an int >= 0"):
+            blocks.strides_for((16, 64, 64, 1), 4, time_halvings=bad)
+    keras.utils.set_random_seed(0)
+    vae = VideoVAE((8, 16, 16, 1), latent_dim=8, encoder_filters=(8, 16), decoder_filters=(16, 8), time_halvings=1)
+    assert vae.encoder.get_layer("flatten").input.shape == (None, 4, 4, 4, 16)  # 8 frames halved once, not twice.
+    assert vae.decoder.get_layer("decoder_project_reshape").output.shape == (None, 4, 4, 4, 16)
+    strides = [layer.strides for layer in vae.decoder.layers if isinstance(layer, keras.layers.Conv3DTranspose)]
+    assert strides == [(1, 2, 2), (2, 2, 2)]  # Time doubled last, mirroring the encoder's first halving.
+    vae.compile()
+    clips = np.random.default_rng(0).random((16, 8, 16, 16, 1)).astype("float32")
+    history = vae.fit(clips, batch_size=8, epochs=3, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0]
+    assert vae.sample(2, seed=3).shape == (2, 8, 16, 16, 1)
+    restored = harness.assert_config_round_trip(vae)
+    assert restored.time_halvings == restored.encoder.time_halvings == restored.decoder.time_halvings == 1

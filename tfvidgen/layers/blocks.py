@@ -13,20 +13,25 @@ from tfvidgen import validation
 from tfvidgen.layers.coordinate_channels import CoordinateChannels
 
 
-def strides_for(clip_shape, num_layers):
+def strides_for(clip_shape, num_layers, time_halvings=None):
     """Per-layer strides and the bottom feature-map size for `num_layers` stride-2 layers.
 
     Args:
         clip_shape: `(frames, height, width, channels)`.
         num_layers: number of resolution changes.
+        time_halvings: how many layers also halve time, at most as many as
+            `frames` allows; `None`: as many as it allows (16 frames through 4
+            layers: all 4, down to 1 frame).
 
     Returns:
         `(strides, bottom)`: a list of `(time, 2, 2)` strides, time 2 for the
         first `k` layers where `frames` divides by `2**k` (largest `k <=
-        num_layers`), and `(frames, height, width) / 2**...`.
+        num_layers`, and `k <= time_halvings`), and
+        `(frames, height, width) / 2**...`.
 
     Raises:
-        ValueError: when height or width does not divide by `2**num_layers`.
+        ValueError: when height or width does not divide by `2**num_layers`,
+            or `time_halvings` is negative.
     """
     frames, height, width = clip_shape[:3]
     factor = 2**num_layers
@@ -35,11 +40,16 @@ def strides_for(clip_shape, num_layers):
             f"`clip_shape` height and width ({height}x{width}) must divide by 2**{num_layers} = {factor} "
             f"for {num_layers} stride-2 layers. Received: clip_shape={tuple(clip_shape)}"
         )
-    time_halvings = 0
-    while time_halvings < num_layers and frames % 2 ** (time_halvings + 1) == 0:
-        time_halvings += 1
-    strides = [(2 if index < time_halvings else 1, 2, 2) for index in range(num_layers)]
-    return strides, (frames // 2**time_halvings, height // factor, width // factor)
+    if time_halvings is not None and (
+        isinstance(time_halvings, bool) or int(time_halvings) != time_halvings or time_halvings < 0
+    ):
+        raise ValueError(f"`time_halvings` must be None or an int >= 0. Received: time_halvings={time_halvings!r}")
+    limit = num_layers if time_halvings is None else min(num_layers, int(time_halvings))
+    halvings = 0
+    while halvings < limit and frames % 2 ** (halvings + 1) == 0:
+        halvings += 1
+    strides = [(2 if index < halvings else 1, 2, 2) for index in range(num_layers)]
+    return strides, (frames // 2**halvings, height // factor, width // factor)
 
 
 def check_clip_shape(name, clip_shape):

@@ -28,6 +28,10 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         coordinates: give every upsampling convolution (time, row, column)
             position channels (`tfvidgen.layers.CoordinateChannels`,
             CoordConv), so digits can be placed where the latent says.
+        time_halvings: how many of the upsampling steps (the last ones,
+            mirroring `VideoEncoder`'s first) also double time; `None`: as
+            many as `frames` allows (the first ones), from a single
+            projected frame at 16 frames and 4 steps.
 
     Input shape:
         `(batch, latent_dim)`.
@@ -50,13 +54,16 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         synchronized_batch_norm=True,
         upsampling="transpose",
         coordinates=False,
+        time_halvings=None,
         **kwargs,
     ):
         upsampling = validation.one_of("upsampling", upsampling, blocks.UPSAMPLING_MODES)
         clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
         latent_dim = validation.positive_int("latent_dim", latent_dim)
         filters = validation.int_list("filters", filters)
-        strides, bottom = blocks.strides_for(clip_shape, len(filters))
+        strides, bottom = blocks.strides_for(clip_shape, len(filters), time_halvings)
+        if time_halvings is not None:  # The encoder halves time first, at full size; the decoder doubles it last.
+            strides = strides[::-1]  # (None keeps the order of the decoders saved before the option.)
 
         # === Functional Model ===
         z = keras.Input((latent_dim,), name="latents")
@@ -75,3 +82,4 @@ class VideoDecoder(ConstructorConfig, keras.Model):
         self.synchronized_batch_norm = bool(synchronized_batch_norm)
         self.upsampling = upsampling
         self.coordinates = bool(coordinates)
+        self.time_halvings = None if time_halvings is None else int(time_halvings)

@@ -25,6 +25,8 @@ class VideoEncoder(ConstructorConfig, keras.Model):
         latent_dim: size of the latent vector.
         filters: filters of each stride-2 convolution (LeakyReLU, no batch
             norm, so a clip's encoding does not depend on its batch).
+        time_halvings: how many of the convolutions (the first ones) also
+            halve time; `None`: as many as `frames` allows.
 
     Input shape:
         `(batch, frames, height, width, channels)` in [0, 1].
@@ -39,11 +41,13 @@ class VideoEncoder(ConstructorConfig, keras.Model):
     [(2, 8), (2, 8)]
     """
 
-    def __init__(self, clip_shape=(16, 64, 64, 1), latent_dim=64, filters=(32, 64, 128, 256), **kwargs):
+    def __init__(
+        self, clip_shape=(16, 64, 64, 1), latent_dim=64, filters=(32, 64, 128, 256), time_halvings=None, **kwargs
+    ):
         clip_shape = blocks.check_clip_shape("clip_shape", clip_shape)
         latent_dim = validation.positive_int("latent_dim", latent_dim)
         filters = validation.int_list("filters", filters)
-        strides, _ = blocks.strides_for(clip_shape, len(filters))
+        strides, _ = blocks.strides_for(clip_shape, len(filters), time_halvings)
 
         # === Functional Model ===
         clips = keras.Input(clip_shape, name="clips")
@@ -61,3 +65,4 @@ class VideoEncoder(ConstructorConfig, keras.Model):
         self.clip_shape = clip_shape
         self.latent_dim = latent_dim
         self.filters = filters
+        self.time_halvings = None if time_halvings is None else int(time_halvings)

@@ -56,6 +56,11 @@ class VideoVAE(GenerativeModel, keras.Model):
         decoder_upsampling: `"transpose"` or `"resize"`, see `VideoDecoder`.
         decoder_coordinates: CoordConv position channels in the decoder, see
             `VideoDecoder`'s `coordinates`.
+        time_halvings: how many of the encoder's stride-2 layers (the first)
+            also halve time, and of the decoder's (the last) double it;
+            `None`: as many as the frames allow (16 frames, 4 layers: all,
+            down to one frame). Fewer keep a time axis in the latent's
+            projection (2: 4 frames of 4x4) for little extra compute.
         seed: seed of the sampling layer and of `sample()` without a seed.
 
     Call arguments:
@@ -98,11 +103,12 @@ class VideoVAE(GenerativeModel, keras.Model):
         synchronized_batch_norm=True,
         decoder_upsampling="transpose",
         decoder_coordinates=False,
+        time_halvings=None,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.encoder = VideoEncoder(clip_shape, latent_dim, encoder_filters, name="encoder")
+        self.encoder = VideoEncoder(clip_shape, latent_dim, encoder_filters, time_halvings, name="encoder")
         self.decoder = VideoDecoder(
             clip_shape,
             latent_dim,
@@ -110,6 +116,7 @@ class VideoVAE(GenerativeModel, keras.Model):
             synchronized_batch_norm,
             decoder_upsampling,
             decoder_coordinates,
+            time_halvings,
             name="decoder",
         )
         # Posterior noise and prior samples get different streams from one seed.
@@ -130,6 +137,7 @@ class VideoVAE(GenerativeModel, keras.Model):
         self.synchronized_batch_norm = self.decoder.synchronized_batch_norm
         self.decoder_upsampling = self.decoder.upsampling
         self.decoder_coordinates = self.decoder.coordinates
+        self.time_halvings = self.encoder.time_halvings
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {
