@@ -84,6 +84,7 @@ def harness(out):
             results[family]["interpolate_shape"] = tuple(model.interpolate(3, 4, steps=5).shape)
         if family == "vae":
             results[family]["prior_fitted"] = [model.latent_prior.is_fitted(), restored.latent_prior.is_fitted()]
+    results["dcgan_options"] = _dcgan_options()
     if keras.backend.backend() == "jax":  # The notebooks' strategy cell, on JAX.
         from tfvidgen import distribute
 
@@ -93,6 +94,31 @@ def harness(out):
     results["tensorflow_imported"] = "tensorflow" in sys.modules
     with open(out, "w") as file:
         json.dump(results, file)
+
+
+def _dcgan_options():
+    """The GAN's optional parts off the tiny preset's path: the recurrent motion path and the brightness stream."""
+    import tempfile
+
+    keras.utils.set_random_seed(1)
+    gan = VideoDCGAN.from_preset(
+        "tiny", generator_motion_units=8, brightness_discriminator_filters=(8, 8), generator_upsampling="resize", seed=1
+    )
+    gan.compile()
+    history = gan.fit(CLIPS, epochs=1, batch_size=8, verbose=0).history
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "model.keras")
+        gan.save(path)
+        restored = keras.saving.load_model(path)
+    clips = np.asarray(gan.sample(2, seed=3))
+    return {
+        "finite": bool(np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()),
+        "reload_max_difference": float(np.abs(np.asarray(restored.sample(2, seed=3)) - clips).max()),
+        "scores_max_difference": float(
+            np.abs(np.asarray(restored.discriminator(clips)) - np.asarray(gan.discriminator(clips))).max()
+        ),
+        "output_shape": list(clips.shape),
+    }
 
 
 def _steps(model):

@@ -56,6 +56,12 @@ def test_harness_on_both_backends(harness_results, family):
         assert results["prior_fitted"] == [True, True]
 
 
+def test_gan_options_train_and_round_trip_on_both_backends(harness_results):
+    results = harness_results["dcgan_options"]  # Recurrent motion path and brightness-track stream.
+    assert results["finite"] and results["output_shape"] == [2, 4, 16, 16, 1]
+    assert results["reload_max_difference"] == 0.0 and results["scores_max_difference"] == 0.0
+
+
 def test_jax_runs_without_importing_tensorflow(harness_results):
     assert harness_results["backend"] in ("tensorflow", "jax")
     assert harness_results["tensorflow_imported"] == (harness_results["backend"] == "tensorflow")
