@@ -123,7 +123,7 @@ def test_latent_prior_is_identity_until_fitted_then_matches_the_latents_moments(
     noise = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
     np.testing.assert_array_equal(prior(noise).numpy(), noise)
     assert not prior.is_fitted()
-    covariance = np.array([[4.0, 1.0, 0.0], [1.0, 1.0, -0.5], [0.0, -0.5, 0.25]])
+    covariance = np.array([[4.0, 1.0, 0.0], [1.0, 1.0, -0.5], [0.0, -0.5, 0.5]])  # Positive definite (determinant 0.5).
     latents = np.random.default_rng(1).multivariate_normal([3.0, -1.0, 0.5], covariance, size=20_000)
     fitted = prior.fit(latents)
     assert prior.is_fitted()
