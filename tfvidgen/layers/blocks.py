@@ -63,13 +63,16 @@ def check_clip_shape(name, clip_shape):
     return tuple(int(size) for size in clip_shape)
 
 
+def spectrally_normalized(layer, enabled, name, **kwargs):
+    """`layer` inside a `SpectralNormalization` named `name` (with `kwargs`) when `enabled`, else `layer` itself."""
+    return keras.layers.SpectralNormalization(layer, name=name, **kwargs) if enabled else layer
+
+
 def downsampling_stack(x, filters, strides, spectral_norm=False, batch_norm=False, name="down"):
     """`Conv3D(kernel 4, stride)` -> [BatchNorm] -> LeakyReLU(0.2), one per entry of `filters`."""
     for index, (layer_filters, stride) in enumerate(zip(filters, strides)):
         conv = keras.layers.Conv3D(layer_filters, 4, strides=stride, padding="same", name=f"{name}_conv_{index}")
-        if spectral_norm:
-            conv = keras.layers.SpectralNormalization(conv, name=f"{name}_spectral_norm_{index}")
-        x = conv(x)
+        x = spectrally_normalized(conv, spectral_norm, f"{name}_spectral_norm_{index}")(x)
         if batch_norm:
             x = keras.layers.BatchNormalization(name=f"{name}_batch_norm_{index}")(x)
         x = keras.layers.LeakyReLU(0.2, name=f"{name}_leaky_relu_{index}")(x)

@@ -80,9 +80,7 @@ class VideoDiscriminator(ConstructorConfig, keras.Model):
             x = MinibatchStddev(minibatch_stddev_group, name="minibatch_stddev")(x)
         x = keras.layers.Flatten(name="flatten")(x)
         head = keras.layers.Dense(1, dtype="float32", name="logit")
-        if spectral_norm:
-            head = keras.layers.SpectralNormalization(head, dtype="float32", name="logit_spectral_norm")
-        logit = head(x)
+        logit = blocks.spectrally_normalized(head, spectral_norm, "logit_spectral_norm", dtype="float32")(x)
         if frame_filters is not None:
             frame_logits = _frame_stream(clips, clip_shape, frame_filters, spectral_norm)
             logit = keras.layers.Add(dtype="float32", name="video_and_frames")([logit, frame_logits])
@@ -108,33 +106,27 @@ def _frame_stream(clips, clip_shape, filters, spectral_norm):
             f"`clip_shape` height and width ({clip_shape[1]}x{clip_shape[2]}) must divide by 2**{len(filters)} = "
             f"{factor} for {len(filters)} frame_filters. Received: frame_filters={filters}"
         )
-
-    def normalized(layer, name):
-        return keras.layers.SpectralNormalization(layer, name=name) if spectral_norm else layer
-
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="frames_to_signed")(clips)
     for index, layer_filters in enumerate(filters):
         conv = keras.layers.Conv2D(layer_filters, 4, strides=2, padding="same", name=f"frame_conv2d_{index}")
-        x = keras.layers.TimeDistributed(normalized(conv, f"frame_spectral_norm_{index}"), name=f"frame_conv_{index}")(
-            x
-        )
+        conv = blocks.spectrally_normalized(conv, spectral_norm, f"frame_spectral_norm_{index}")
+        x = keras.layers.TimeDistributed(conv, name=f"frame_conv_{index}")(x)
         x = keras.layers.LeakyReLU(0.2, name=f"frame_leaky_relu_{index}")(x)
     x = keras.layers.Reshape((clip_shape[0], -1), name="frame_flatten")(x)
-    x = keras.layers.TimeDistributed(
-        normalized(keras.layers.Dense(1, name="frame_logit_dense"), "frame_logit_spectral_norm"), name="frame_logit"
-    )(x)
+    dense = blocks.spectrally_normalized(
+        keras.layers.Dense(1, name="frame_logit_dense"), spectral_norm, "frame_logit_spectral_norm"
+    )
+    x = keras.layers.TimeDistributed(dense, name="frame_logit")(x)
     return keras.layers.GlobalAveragePooling1D(name="mean_frame_logit")(x)
 
 
 def _brightness_stream(clips, filters, spectral_norm):
     """`(batch, frames, H, W, C)` -> `(batch, 1)`: a logit from the clip's brightness track (`BrightnessTrack`)."""
-
-    def normalized(layer):
-        return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_spectral_norm") if spectral_norm else layer
-
     x = BrightnessTrack(name="brightness_track")(clips)
     for index, layer_filters in enumerate(filters):
-        x = normalized(keras.layers.Conv1D(layer_filters, 3, padding="same", name=f"brightness_conv_{index}"))(x)
+        conv = keras.layers.Conv1D(layer_filters, 3, padding="same", name=f"brightness_conv_{index}")
+        x = blocks.spectrally_normalized(conv, spectral_norm, f"brightness_conv_{index}_spectral_norm")(x)
         x = keras.layers.LeakyReLU(0.2, name=f"brightness_leaky_relu_{index}")(x)
     x = keras.layers.Flatten(name="brightness_flatten")(x)
-    return normalized(keras.layers.Dense(1, dtype="float32", name="brightness_logit"))(x)
+    dense = keras.layers.Dense(1, dtype="float32", name="brightness_logit")
+    return blocks.spectrally_normalized(dense, spectral_norm, "brightness_logit_spectral_norm")(x)
