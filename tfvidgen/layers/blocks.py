@@ -146,9 +146,13 @@ def upsampling_stack(
 
 
 def project_latent(z, bottom_shape, filters, synchronized_batch_norm=True, name="project"):
-    """Dense -> reshape to `bottom_shape + (filters,)` -> BatchNorm -> ReLU."""
+    """Dense -> reshape to `bottom_shape + (filters,)` -> BatchNorm -> ReLU.
+
+    `z` is `(batch, latent)`, or a sequence of codes `(batch, frames, code)` whose frames are `bottom_shape`'s
+    first axis: the Dense then projects each frame's code to its own map.
+    """
     units = filters
-    for size in bottom_shape:
+    for size in bottom_shape[len(z.shape) - 2 :]:  # The axes `z` does not have already.
         units *= size
     x = keras.layers.Dense(units, use_bias=False, name=f"{name}_dense")(z)
     x = keras.layers.Reshape(tuple(bottom_shape) + (filters,), name=f"{name}_reshape")(x)

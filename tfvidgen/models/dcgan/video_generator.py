@@ -146,11 +146,9 @@ def _motion_path(z, frames, bottom_size, filters, units, synchronized_batch_norm
     state = keras.layers.Dense(units, activation="tanh", name="motion_initial_state")(z)
     motion = keras.layers.GRU(units, return_sequences=True, name="motion_gru")(content, initial_state=state)
     codes = keras.layers.Concatenate(name="frame_codes")([content, motion])
-    units_per_frame = filters * bottom_size[0] * bottom_size[1]
-    x = keras.layers.Dense(units_per_frame, use_bias=False, name="frame_project_dense")(codes)
-    x = keras.layers.Reshape((frames,) + tuple(bottom_size) + (filters,), name="frame_project_reshape")(x)
-    x = blocks.batch_norm(synchronized_batch_norm, name="frame_project_batch_norm")(x)
-    return keras.layers.ReLU(name="frame_project_relu")(x)
+    return blocks.project_latent(
+        codes, (frames,) + tuple(bottom_size), filters, synchronized_batch_norm, "frame_project"
+    )
 
 
 @keras.saving.register_keras_serializable(package="tfvidgen")
