@@ -57,7 +57,7 @@ def test_harness_on_both_backends(harness_results, family):
 
 
 def test_gan_options_train_and_round_trip_on_both_backends(harness_results):
-    results = harness_results["dcgan_options"]  # Recurrent motion path and brightness-track stream.
+    results = harness_results["dcgan_options"]  # Motion path, brightness-track stream, flicker penalty.
     assert results["finite"] and results["output_shape"] == [2, 4, 16, 16, 1]
     assert results["reload_max_difference"] == 0.0 and results["scores_max_difference"] == 0.0
 

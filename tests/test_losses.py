@@ -57,3 +57,24 @@ def test_l1_l2_loss():
     value = float(loss(np.zeros((1, 4), np.float32), np.array([[1.0, -1.0, 0.0, 2.0]], np.float32)))
     assert value == pytest.approx(2.0 * 1.0 + 0.5 * 1.5)
     assert losses.L1L2.from_config(loss.get_config()).l1_weight == 2.0
+
+
+def test_flicker_penalty_counts_only_brightness_change_beyond_the_real_batch():
+    steady = np.full((2, 4, 8, 8, 1), 0.3, np.float32)
+    flicker = steady.copy()
+    flicker[:, 1::2] = 0.1  # Mean brightness 0.3, 0.1, 0.3, 0.1: changes by 0.2 every frame.
+    np.testing.assert_allclose(losses.brightness_change(flicker).numpy(), [0.2, 0.2], rtol=1e-6)
+    np.testing.assert_allclose(losses.brightness_change(steady).numpy(), [0.0, 0.0])
+    # Against steady real clips (brightness 0.3, no change): the whole change, relative to 0.3 (+ epsilon).
+    np.testing.assert_allclose(losses.flicker_penalty(flicker, steady).numpy(), [0.2 / 0.301] * 2, rtol=1e-5)
+    assert np.all(losses.flicker_penalty(steady, flicker).numpy() == 0.0)  # Steadier than real: no penalty.
+    # Real clips that change by 0.05 a frame excuse that much of the generated clips' change.
+    real = steady.copy()
+    real[:, 1::2] = 0.25
+    expected = (0.2 - 0.05) / (real.mean() + 1e-3)
+    np.testing.assert_allclose(losses.flicker_penalty(flicker, real).numpy(), [expected] * 2, rtol=1e-5)
+    # A moving square keeps its mass: moving is not flicker.
+    moving = np.zeros((1, 4, 8, 8, 1), np.float32)
+    for frame in range(4):
+        moving[0, frame, 2:5, frame : frame + 3] = 1.0
+    assert losses.flicker_penalty(moving, steady).numpy()[0] == 0.0

@@ -13,6 +13,15 @@ def test_positive_int_accepts_and_rejects():
         validation.positive_int("frames", True)
 
 
+def test_non_negative_float_accepts_zero_and_rejects_negative_infinite_and_non_numbers():
+    assert validation.non_negative_float("weight", 0) == 0.0 and validation.non_negative_float("weight", 2) == 2.0
+    for bad in (-0.5, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match=r"`weight` must be a finite non-negative number \(>= 0\)"):
+            validation.non_negative_float("weight", bad)
+    with pytest.raises(TypeError, match="`weight` must be a non-negative number. Received: weight='1'"):
+        validation.non_negative_float("weight", "1")
+
+
 def test_frame_size_and_channels():
     assert validation.frame_size("frame_size", 16) == (16, 16)
     assert validation.frame_size("frame_size", (8, 12)) == (8, 12)

@@ -216,3 +216,31 @@ def test_brightness_stream_adds_a_logit_read_from_the_brightness_track():
     harness.assert_config_round_trip(discriminator)
     with pytest.raises(ValueError, match="brightness_filters"):
         VideoDiscriminator((4, 16, 16, 1), filters=(8, 16), brightness_filters=(8, 0))
+
+
+def _steady_square_clips(num_clips=16):
+    """A bright 4x4 square moving one pixel a frame: every frame has the same mean brightness."""
+    clips = np.zeros((num_clips, 4, 16, 16, 1), np.float32)
+    rows = np.random.default_rng(0).integers(0, 12, size=num_clips)
+    for index, row in enumerate(rows):
+        for frame in range(4):
+            clips[index, frame, row : row + 4, 2 + 2 * frame : 6 + 2 * frame] = 1.0
+    return clips
+
+
+def test_flicker_penalty_makes_the_generator_change_brightness_less_on_a_fixed_seed():
+    from tfvidgen import losses
+
+    clips = _steady_square_clips()
+    flicker, logs = {}, {}
+    for weight in (0.0, 100.0):
+        keras.utils.set_random_seed(0)
+        gan = VideoDCGAN.from_preset("tiny", flicker_penalty_weight=weight, seed=1)
+        gan.compile()
+        logs[weight] = gan.fit(clips, batch_size=8, epochs=6, verbose=0, shuffle=False).history
+        flicker[weight] = float(np.mean(losses.brightness_change(gan.generate(32, seed=2))))
+    assert "flicker_penalty" not in logs[0.0] and np.isfinite(logs[100.0]["flicker_penalty"]).all()
+    assert logs[100.0]["flicker_penalty"][-1] < logs[100.0]["flicker_penalty"][0]
+    assert flicker[100.0] < 0.5 * flicker[0.0], flicker
+    with pytest.raises(ValueError, match="`flicker_penalty_weight` must be a finite non-negative number"):
+        VideoDCGAN.from_preset("tiny", flicker_penalty_weight=-1.0)

@@ -43,6 +43,15 @@ def positive_float(name, value):
     return float(value)
 
 
+def non_negative_float(name, value):
+    """Returns `value` as a float, or raises if it is not a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a non-negative number. Received: {name}={value!r}")
+    if not 0.0 <= value < float("inf"):
+        raise ValueError(f"`{name}` must be a finite non-negative number (>= 0). Received: {name}={value!r}")
+    return float(value)
+
+
 def probability(name, value):
     """Returns `value` as a float, or raises if it is not in [0, 1]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -6,5 +6,7 @@ from tfvidgen.losses.adversarial import generator_loss
 from tfvidgen.losses.reconstruction import L1L2
 from tfvidgen.losses.reconstruction import RECONSTRUCTION_LOSSES
 from tfvidgen.losses.reconstruction import reconstruction_loss
+from tfvidgen.losses.temporal import brightness_change
+from tfvidgen.losses.temporal import flicker_penalty
 from tfvidgen.losses.variational import kl_divergence
 from tfvidgen.losses.variational import kl_divergence_per_dimension

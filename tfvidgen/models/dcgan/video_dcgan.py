@@ -59,6 +59,11 @@ class VideoDCGAN(GenerativeModel, keras.Model):
             (`VideoDiscriminator.brightness_filters`).
         generator_motion_units: `None`, or the GRU units of the generator's
             recurrent motion path (`VideoGenerator.motion_units`).
+        flicker_penalty_weight: weight of `tfvidgen.losses.flicker_penalty`
+            in the generator's loss: each generated clip's frame-to-frame
+            change of mean brightness beyond the real batch's, relative to
+            the real clips' brightness (0: off). Logged as `flicker_penalty`
+            when on; `g_loss` stays the adversarial term alone.
         seed: seed of the latent draws during training and of `generate()`
             without a seed.
 
@@ -103,6 +108,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         frame_discriminator_filters=None,
         generator_motion_units=None,
         brightness_discriminator_filters=None,
+        flicker_penalty_weight=0.0,
         seed=None,
         **kwargs,
     ):
@@ -138,12 +144,14 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         self.frame_discriminator_filters = self.discriminator.frame_filters
         self.generator_motion_units = self.generator.motion_units
         self.brightness_discriminator_filters = self.discriminator.brightness_filters
+        self.flicker_penalty_weight = validation.non_negative_float("flicker_penalty_weight", flicker_penalty_weight)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.real_score_tracker = keras.metrics.Mean(name="real_score")
         self.fake_score_tracker = keras.metrics.Mean(name="fake_score")
+        self.flicker_penalty_tracker = keras.metrics.Mean(name="flicker_penalty")
         # Both networks are built: `fit` must not build this model by calling it
         # on a batch of clips (it takes latents).
         self.built = True
@@ -192,7 +200,8 @@ class VideoDCGAN(GenerativeModel, keras.Model):
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.real_score_tracker, self.fake_score_tracker]
+        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.real_score_tracker, self.fake_score_tracker]
+        return trackers + ([self.flicker_penalty_tracker] if self.flicker_penalty_weight else [])
 
     def input_shapes(self, x, y):
         """Batches of clips `(batch,) + clip_shape`, as `fit` takes them."""
@@ -207,13 +216,14 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         fake = self.generator(latents, training=training)
         real_logits = self.discriminator(real, training=training)
         fake_logits = self.discriminator(fake, training=training)
-        return real_logits, fake_logits
+        return fake, real_logits, fake_logits
 
-    def _update_trackers(self, d_loss, g_loss, real_logits, fake_logits):
+    def _update_trackers(self, d_loss, g_loss, real_logits, fake_logits, flicker_penalty):
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         self.real_score_tracker.update_state(ops.mean(real_logits))
         self.fake_score_tracker.update_state(ops.mean(fake_logits))
+        self.flicker_penalty_tracker.update_state(flicker_penalty)
         return distribute.step_outputs({metric.name: metric.result() for metric in self.metrics})
 
     def _training_phases(self, data):
@@ -223,33 +233,41 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         # Each loss is averaged over the local batch by hand: divided by the
         # replica count, because gradients are summed across replicas.
         def discriminator_loss():
-            real_logits, fake_logits = self._scores(real, self._latents(batch_size), training=True)
+            _, real_logits, fake_logits = self._scores(real, self._latents(batch_size), training=True)
             d_loss = ops.mean(losses.discriminator_loss(real_logits, fake_logits, self.loss_kind))
             return d_loss / replica_random.num_replicas(), (d_loss, real_logits, fake_logits)
 
         def generator_loss():
             generated = self.generator(self._latents(batch_size), training=True)
             g_loss = ops.mean(losses.generator_loss(self.discriminator(generated, training=True), self.loss_kind))
-            return g_loss / replica_random.num_replicas(), g_loss
+            penalty = self._flicker_penalty(generated, real)
+            total = g_loss + self.flicker_penalty_weight * penalty
+            return total / replica_random.num_replicas(), (g_loss, penalty)
 
         return [
             gradient_steps.Phase(self.d_optimizer, self.discriminator.trainable_variables, discriminator_loss),
             gradient_steps.Phase(self.g_optimizer, self.generator.trainable_variables, generator_loss),
         ]
 
+    def _flicker_penalty(self, generated, real):
+        if not self.flicker_penalty_weight:
+            return ops.zeros((), "float32")  # Not traced into the step when off.
+        return ops.mean(losses.flicker_penalty(generated, real))
+
     def _record(self, terms):
-        (d_loss, real_logits, fake_logits), g_loss = terms
-        return self._update_trackers(d_loss, g_loss, real_logits, fake_logits)
+        (d_loss, real_logits, fake_logits), (g_loss, penalty) = terms
+        return self._update_trackers(d_loss, g_loss, real_logits, fake_logits, penalty)
 
     def _evaluation_logs(self, data):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         # Fixed latents: validation neither advances the training noise stream nor
         # varies from epoch to epoch. (Each replica uses the same ones.)
         latents = replica_random.seeded_normal(ops.shape(real)[0], self.latent_dim, seed=self.VALIDATION_SEED)
-        real_logits, fake_logits = self._scores(real, latents, training=False)
+        fake, real_logits, fake_logits = self._scores(real, latents, training=False)
         d_loss = ops.mean(losses.discriminator_loss(real_logits, fake_logits, self.loss_kind))
         g_loss = ops.mean(losses.generator_loss(fake_logits, self.loss_kind))
-        return self._update_trackers(d_loss, g_loss, real_logits, fake_logits)
+        penalty = self._flicker_penalty(fake, real)
+        return self._update_trackers(d_loss, g_loss, real_logits, fake_logits, penalty)
 
     # === Generation ===
 
