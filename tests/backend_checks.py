@@ -97,7 +97,7 @@ def harness(out):
 
 
 def _dcgan_options():
-    """The GAN's optional parts off the tiny preset's path: the motion path, the brightness stream, the flicker penalty."""
+    """The GAN's options off the tiny preset's path: motion path, brightness stream, flicker penalty."""
     import tempfile
 
     keras.utils.set_random_seed(1)
