@@ -129,4 +129,4 @@ def _brightness_stream(clips, filters, spectral_norm):
         x = keras.layers.LeakyReLU(0.2, name=f"brightness_leaky_relu_{index}")(x)
     x = keras.layers.Flatten(name="brightness_flatten")(x)
     dense = keras.layers.Dense(1, dtype="float32", name="brightness_logit")
-    return blocks.spectrally_normalized(dense, spectral_norm, "brightness_logit_spectral_norm")(x)
+    return blocks.spectrally_normalized(dense, spectral_norm, "brightness_logit_spectral_norm", dtype="float32")(x)
