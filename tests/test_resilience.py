@@ -197,9 +197,10 @@ def test_kills_at_any_moment_leave_whole_files_and_a_run_that_finishes(tmp_path)
             json.loads((run / "backup" / "training_metadata.json").read_text())
         if (run / "model.keras").exists():
             break
+    already_finished = (run / "summary.json").exists() and not (run / "backup").exists()  # Killed after the end.
     finished = subprocess.run(arguments, capture_output=True, text=True, env=ENVIRONMENT, timeout=600)
-    if (run / "summary.json").exists() and not (run / "backup").exists():
-        assert "already holds a finished run" in finished.stderr  # A kill after the last write.
+    if already_finished:
+        assert "already holds a finished run" in finished.stderr
     else:
         assert finished.returncode == 0, finished.stderr[-3000:]
     assert keras.models.load_model(run / "model.keras").optimizer.iterations.numpy() >= 180

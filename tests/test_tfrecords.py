@@ -20,9 +20,12 @@ def test_round_trip(tmp_path, encoding, tolerance):
     original = np.stack(list(_clips().as_numpy_iterator()))
     restored = np.stack(list(restored.as_numpy_iterator()))
     assert restored.shape == original.shape
-    # Shards are read interleaved: compare as a set of clips, not in order.
-    order = lambda clips: clips[np.argsort(clips.reshape(len(clips), -1).sum(axis=1))]  # noqa: E731
-    assert np.abs(order(restored) - order(original)).max() <= tolerance + 1e-6
+    # Shards are read interleaved: compare as a set of clips, each restored clip against its nearest original (a
+    # lossy encoding can reorder clips whose sums are close, so sorting by sum is not a matching).
+    distances = np.abs(restored[:, None] - original[None]).reshape(len(restored), len(original), -1).max(axis=-1)
+    nearest = distances.argmin(axis=1)
+    assert sorted(nearest.tolist()) == list(range(len(original)))  # A one-to-one matching.
+    assert distances[np.arange(len(restored)), nearest].max() <= tolerance + 1e-6
 
 
 def test_rgb_and_shape_from_first_record(tmp_path):
