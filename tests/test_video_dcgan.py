@@ -244,3 +244,30 @@ def test_flicker_penalty_makes_the_generator_change_brightness_less_on_a_fixed_s
     assert flicker[100.0] < 0.5 * flicker[0.0], flicker
     with pytest.raises(ValueError, match="`flicker_penalty_weight` must be a finite non-negative number"):
         VideoDCGAN.from_preset("tiny", flicker_penalty_weight=-1.0)
+
+
+def test_a_scheduled_flicker_penalty_weight_applies_its_value_at_each_generator_step(tmp_path):
+    from tfvidgen.schedules import LinearSchedule
+
+    clips = _steady_square_clips()[:16]
+
+    def trained(weight):
+        keras.utils.set_random_seed(0)
+        gan = VideoDCGAN.from_preset("tiny", flicker_penalty_weight=weight, seed=1)
+        gan.compile()
+        gan.fit(clips, batch_size=8, epochs=1, verbose=0, shuffle=False)  # 2 steps.
+        return gan, gan.generator.get_weights()
+
+    _, off = trained(0.0)
+    _, constant = trained(100.0)
+    _, delayed = trained(LinearSchedule(0.0, 100.0, steps=1, delay=2))  # 0 at steps 0 and 1.
+    scheduled, ramped = trained(LinearSchedule(100.0, 100.0, steps=1))  # 100 throughout.
+    assert all(np.array_equal(a, b) for a, b in zip(off, delayed))
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(constant, ramped))
+    assert not all(np.allclose(a, b, atol=1e-6) for a, b in zip(off, constant))  # The penalty does move it.
+    restored = harness.assert_config_round_trip(scheduled)
+    assert isinstance(restored.flicker_penalty_weight, LinearSchedule)
+    assert float(restored.flicker_penalty_weight(5)) == 100.0
+    scheduled.save(tmp_path / "gan.keras")
+    loaded = keras.models.load_model(tmp_path / "gan.keras")
+    assert loaded.flicker_penalty_weight.get_config() == scheduled.flicker_penalty_weight.get_config()

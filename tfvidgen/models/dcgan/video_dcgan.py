@@ -6,6 +6,7 @@ from keras import ops
 from tfvidgen import distribute
 from tfvidgen import losses
 from tfvidgen import replica_random
+from tfvidgen import schedules
 from tfvidgen import validation
 from tfvidgen.models import gradient_steps
 from tfvidgen.models.dcgan.video_dcgan_presets import VIDEO_DCGAN_PRESETS
@@ -62,8 +63,11 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         flicker_penalty_weight: weight of `tfvidgen.losses.flicker_penalty`
             in the generator's loss: each generated clip's frame-to-frame
             change of mean brightness beyond the real batch's, relative to
-            the real clips' brightness (0: off). Logged as `flicker_penalty`
-            when on; `g_loss` stays the adversarial term alone.
+            the real clips' brightness (0: off). A float, or a schedule over
+            the generator's steps (`tfvidgen.schedules.LinearSchedule(0, 100,
+            steps=100, delay=250)`: off while the generator first forms
+            digits, then ramped in). Logged as `flicker_penalty` when on;
+            `g_loss` stays the adversarial term alone.
         seed: seed of the latent draws during training and of `generate()`
             without a seed.
 
@@ -144,7 +148,10 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         self.frame_discriminator_filters = self.discriminator.frame_filters
         self.generator_motion_units = self.generator.motion_units
         self.brightness_discriminator_filters = self.discriminator.brightness_filters
-        self.flicker_penalty_weight = validation.non_negative_float("flicker_penalty_weight", flicker_penalty_weight)
+        flicker_penalty_weight = schedules.deserialize(flicker_penalty_weight)
+        if not callable(flicker_penalty_weight):
+            flicker_penalty_weight = validation.non_negative_float("flicker_penalty_weight", flicker_penalty_weight)
+        self.flicker_penalty_weight = flicker_penalty_weight
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -241,7 +248,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
             generated = self.generator(self._latents(batch_size), training=True)
             g_loss = ops.mean(losses.generator_loss(self.discriminator(generated, training=True), self.loss_kind))
             penalty = self._flicker_penalty(generated, real)
-            total = g_loss + self.flicker_penalty_weight * penalty
+            total = g_loss + schedules.value_at(self.flicker_penalty_weight, self.g_optimizer.iterations) * penalty
             return total / replica_random.num_replicas(), (g_loss, penalty)
 
         return [
