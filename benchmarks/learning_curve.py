@@ -102,6 +102,29 @@ def generative_scorer(family, clip_shape, num_clips):
     return score
 
 
+def write_figure(path, runs, kind):
+    """A PNG of each score against minutes, one line per run (each a table this script wrote)."""
+    # The snapshots, every M minutes in every run (the final models end at slightly different minutes).
+    periodic = [[row for row in run["points"] if "snapshots" in row["path"]] for run in runs]
+    length = min(len(points) for points in periodic)
+    minutes = [row["minutes"] for row in periodic[0][:length]]
+    panels = [
+        plotting.line_chart(
+            {run["label"]: [row[name] for row in points[:length]] for run, points in zip(runs, periodic)},
+            title=name,
+            x_label="minutes",
+            x_values=minutes,
+        )
+        for name in SCORES[kind]
+    ]
+    if len(panels) % 2:
+        panels.append(np.full_like(panels[0], 255))
+    grid = np.concatenate(
+        [np.concatenate(panels[index : index + 2], axis=1) for index in range(0, len(panels), 2)], axis=0
+    )
+    video_io.write_png(path, grid)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, help="a `tfvidgen train --snapshot-minutes M` run directory")
@@ -140,26 +163,7 @@ def main():
             json.dump(results, file, indent=2)
         print(f"wrote {args.json}")
     if args.figure:
-        runs = [results] + [json.load(open(path)) for path in args.also]
-        # The snapshots, every M minutes in every run (the final models end at slightly different minutes).
-        periodic = [[row for row in run["points"] if "snapshots" in row["path"]] for run in runs]
-        length = min(len(points) for points in periodic)
-        minutes = [row["minutes"] for row in periodic[0][:length]]
-        panels = [
-            plotting.line_chart(
-                {run["label"]: [row[name] for row in points[:length]] for run, points in zip(runs, periodic)},
-                title=name,
-                x_label="minutes",
-                x_values=minutes,
-            )
-            for name in SCORES[kind]
-        ]
-        if len(panels) % 2:
-            panels.append(np.full_like(panels[0], 255))
-        grid = np.concatenate(
-            [np.concatenate(panels[index : index + 2], axis=1) for index in range(0, len(panels), 2)], axis=0
-        )
-        video_io.write_png(args.figure, grid)
+        write_figure(args.figure, [results] + [json.load(open(path)) for path in args.also], kind)
         print(f"wrote {args.figure}")
 
 

@@ -1,5 +1,7 @@
 """VideoDCGAN presets: model config and the training settings they were sized for."""
 
+from tfvidgen.schedules import LinearSchedule
+
 VIDEO_DCGAN_PRESETS = {
     "tiny": {
         "description": "For tests: 4 frames of 16x16x1, latent 16, two stride-2 layers each way.",
@@ -15,8 +17,8 @@ VIDEO_DCGAN_PRESETS = {
         "description": (
             "Moving MNIST on 2 CPU cores: 16 frames of 64x64x1, latent 64, generator filters "
             "128-64-32-16 growing by repeat + Conv3D, discriminator 16-32-64-128 with spectral norm, "
-            "a minibatch standard deviation channel (groups of 4) against mode collapse, and a per-frame "
-            "stream 16-32-64-128 against flicker."
+            "a minibatch standard deviation channel (groups of 4) against mode collapse, a per-frame "
+            "stream 16-32-64-128 and a flicker penalty (from step 250) against flicker."
         ),
         "config": {
             "clip_shape": (16, 64, 64, 1),
@@ -31,6 +33,10 @@ VIDEO_DCGAN_PRESETS = {
             # 15 CPU minutes each, same machine: flicker 6.1x real clips against 11.8x, Fréchet 129.2 against
             # 146.2, diversity 14.0 against 15.0, in 739 steps against 1,838 (docs/benchmarks.md).
             "frame_discriminator_filters": (16, 32, 64, 128),
+            # Off for 250 generator steps, ramped to 100 by step 350. 45 CPU minutes each, same machine (772 and
+            # 814 steps): flicker 1.18x real clips, Fréchet 221.6, diversity 12.5, against 1.55x, 241.8, 11.6 at a
+            # constant 100; without it the flicker was 10.0x at 15 minutes (docs/benchmarks.md).
+            "flicker_penalty_weight": LinearSchedule(0.0, 100.0, steps=100, delay=250),
         },
         # The generator learns 2.5x faster than the discriminator (5e-4 vs 2e-4): at equal rates the
         # discriminator won within 300 steps and the generator collapsed to one clip (docs/benchmarks.md).
