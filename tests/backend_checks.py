@@ -17,6 +17,7 @@ import sys
 import keras
 import numpy as np
 
+from tfvidgen import schedules
 from tfvidgen.models import ConvLSTMPredictor
 from tfvidgen.models import SimVPPredictor
 from tfvidgen.models import VideoDCGAN
@@ -97,7 +98,7 @@ def harness(out):
 
 
 def _dcgan_options():
-    """The GAN's options off the tiny preset's path: motion path, brightness stream, flicker penalty."""
+    """The GAN's options off the tiny preset's path: motion path, brightness stream, scheduled flicker penalty."""
     import tempfile
 
     keras.utils.set_random_seed(1)
@@ -106,7 +107,7 @@ def _dcgan_options():
         generator_motion_units=8,
         brightness_discriminator_filters=(8, 8),
         generator_upsampling="resize",
-        flicker_penalty_weight=10.0,
+        flicker_penalty_weight=schedules.LinearSchedule(0.0, 10.0, steps=1),  # A schedule: on from step 1.
         seed=1,
     )
     gan.compile()

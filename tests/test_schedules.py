@@ -1,6 +1,7 @@
 import json
 
 import keras
+import numpy as np
 import pytest
 
 from tfvidgen import schedules
@@ -52,3 +53,19 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="`steps`"):
         schedules.LinearSchedule(1.0, 0.0, steps=0)
     assert isinstance(schedules.LinearSchedule(1, 0, 1), keras.optimizers.schedules.LearningRateSchedule)
+
+
+def test_number_or_schedule_checks_numbers_and_rebuilds_schedules():
+    from tfvidgen import validation
+
+    schedule = schedules.LinearSchedule(0.0, 1.0, steps=4)
+    assert schedules.number_or_schedule("beta", schedule, validation.non_negative_float) is schedule
+    config = json.loads(json.dumps(schedules.serialize(schedule)))
+    restored = schedules.number_or_schedule("beta", config, validation.non_negative_float)
+    assert float(restored(2)) == pytest.approx(0.5)
+    value = schedules.number_or_schedule("teacher_forcing", np.float32(0.25), validation.probability)
+    assert value == 0.25 and type(value) is float  # A NumPy scalar becomes a float, which serializes as JSON.
+    with pytest.raises(ValueError, match=r"`teacher_forcing` must be in \[0, 1\]. Received: teacher_forcing=1.5"):
+        schedules.number_or_schedule("teacher_forcing", 1.5, validation.probability)
+    with pytest.raises(TypeError, match="`beta` must be a non-negative number. Received: beta='0.5'"):
+        schedules.number_or_schedule("beta", "0.5", validation.non_negative_float)

@@ -140,8 +140,10 @@ def test_keras_round_trip_keeps_optimizer_state(vae, tmp_path):
 def test_bad_arguments():
     with pytest.raises(ValueError, match="`reconstruction` must be one of 'bce', 'mse'"):
         VideoVAE.from_preset("tiny", reconstruction="l1")
-    with pytest.raises(ValueError, match="`beta` must be >= 0"):
+    with pytest.raises(ValueError, match=r"`beta` must be a finite non-negative number \(>= 0\)"):
         VideoVAE.from_preset("tiny", beta=-1.0)
+    with pytest.raises(TypeError, match="`beta` must be a non-negative number. Received: beta='1'"):
+        VideoVAE.from_preset("tiny", beta="1")
     with pytest.raises(ValueError, match=r"height and width \(16x10\) must divide by 2\*\*2"):
         VideoVAE(clip_shape=(4, 16, 10, 1), encoder_filters=(8, 8), decoder_filters=(8, 8))
 

@@ -148,6 +148,23 @@ def serialize(schedule):
     return keras.saving.serialize_keras_object(schedule)
 
 
+def number_or_schedule(name, value, check):
+    """`value` as a schedule (or its serialized config), or as a number `check(name, value)` accepts.
+
+    Args:
+        name: the argument's name, for error messages.
+        value: a schedule, a schedule's config, or a number (NumPy scalars too).
+        check: a `tfvidgen.validation` function (e.g. `probability`) for a number; it raises `TypeError` or
+            `ValueError` naming `name` and the range expected.
+
+    Returns:
+        The schedule, or the checked float.
+    """
+    if isinstance(value, dict) or callable(value):
+        return deserialize(value)
+    return check(name, value)
+
+
 def deserialize(config):
     """The inverse of `serialize`."""
     if config is None or isinstance(config, (int, float)):

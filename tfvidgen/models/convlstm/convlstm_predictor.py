@@ -81,9 +81,8 @@ class ConvLSTMPredictor(FramePredictor, keras.Model):
         **kwargs,
     ):
         context_frames = validation.positive_int("context_frames", context_frames)
-        teacher_forcing = schedules.deserialize(teacher_forcing)
-        if isinstance(teacher_forcing, (int, float)):
-            teacher_forcing = validation.probability("teacher_forcing", teacher_forcing)
+        if teacher_forcing is not None:  # None: free-running, no teacher forcing.
+            teacher_forcing = schedules.number_or_schedule("teacher_forcing", teacher_forcing, validation.probability)
         super().__init__(**kwargs)
         self.backbone = ConvLSTMBackbone(
             frame_shape, filters, kernel_sizes, patch_size, head_kernel_size, output_activation, name="backbone"

@@ -148,10 +148,9 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         self.frame_discriminator_filters = self.discriminator.frame_filters
         self.generator_motion_units = self.generator.motion_units
         self.brightness_discriminator_filters = self.discriminator.brightness_filters
-        flicker_penalty_weight = schedules.deserialize(flicker_penalty_weight)
-        if not callable(flicker_penalty_weight):
-            flicker_penalty_weight = validation.non_negative_float("flicker_penalty_weight", flicker_penalty_weight)
-        self.flicker_penalty_weight = flicker_penalty_weight
+        self.flicker_penalty_weight = schedules.number_or_schedule(
+            "flicker_penalty_weight", flicker_penalty_weight, validation.non_negative_float
+        )
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")

@@ -127,10 +127,7 @@ class VideoVAE(GenerativeModel, keras.Model):
         self.encoder_filters = self.encoder.filters
         self.decoder_filters = self.decoder.filters
         self.reconstruction = validation.one_of("reconstruction", reconstruction, losses.RECONSTRUCTION_LOSSES)
-        beta = schedules.deserialize(beta)
-        if not callable(beta) and not beta >= 0:
-            raise ValueError(f"`beta` must be >= 0 or a schedule. Received: beta={beta!r}")
-        self.beta = beta
+        self.beta = schedules.number_or_schedule("beta", beta, validation.non_negative_float)
         if not free_bits >= 0:
             raise ValueError(f"`free_bits` must be >= 0. Received: free_bits={free_bits!r}")
         self.free_bits = float(free_bits)
