@@ -33,9 +33,9 @@ def test_killed_run_resumes_from_its_saved_step(tmp_path):
         "--epochs",
         3,
         "--steps-per-epoch",
-        200,
+        100,
         "--backup-every",
-        20,
+        10,
         "--out",
         run,
         "--verbose",
@@ -63,10 +63,10 @@ def test_killed_run_resumes_from_its_saved_step(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "(resuming)" in resumed.stdout
     steps = json.loads((run / "summary.json").read_text())["optimizer_steps"]
-    # From zero it would be exactly 3 x 200 = 600. Resumed, the optimizer continues
-    # from its backed-up step (a multiple of 20 inside epoch 1) and Keras reruns
+    # From zero it would be exactly 3 x 100 = 300. Resumed, the optimizer continues
+    # from its backed-up step (a multiple of 10 inside epoch 1) and Keras reruns
     # epochs 1 and 2 in full.
-    assert 600 < steps < 800 and (steps - 400) % 20 == 0, steps
+    assert 300 < steps < 400 and (steps - 200) % 10 == 0, steps
     rows = (run / "metrics.csv").read_text().strip().splitlines()
     assert rows[0].startswith("epoch") and [row.split(",")[0] for row in rows[1:]] == ["0", "1", "2"]
     model = keras.models.load_model(run / "model.keras")
@@ -124,7 +124,7 @@ def test_multi_worker_mirrored_strategy_workers_end_with_identical_weights(tmp_p
         np.testing.assert_array_equal(first.numpy(), second.numpy())
 
 
-def _train_arguments(run, steps_per_epoch=400, epochs=2, backup_every=5):
+def _train_arguments(run, steps_per_epoch=100, epochs=2, backup_every=5):
     return _command(
         "train",
         "--preset",
@@ -174,7 +174,7 @@ def test_a_signal_stops_after_the_step_and_the_rerun_resumes_exactly_there(tmp_p
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     summary = json.loads((run / "summary.json").read_text())
     assert summary["resumed_from"]["optimizer_steps"] == stopped_at
-    assert summary["optimizer_steps"] == stopped_at + 2 * 400  # Epoch 0 rerun in full from its start, then 1.
+    assert summary["optimizer_steps"] == stopped_at + 2 * 100  # Epoch 0 rerun in full from its start, then 1.
     assert not (run / "backup").exists()  # Deleted only after model.keras was written.
     model = keras.models.load_model(run / "model.keras")
     assert int(model.optimizer.iterations) == summary["optimizer_steps"]
