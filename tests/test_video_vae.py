@@ -144,6 +144,10 @@ def test_bad_arguments():
         VideoVAE.from_preset("tiny", beta=-1.0)
     with pytest.raises(TypeError, match="`beta` must be a non-negative number. Received: beta='1'"):
         VideoVAE.from_preset("tiny", beta="1")
+    with pytest.raises(ValueError, match=r"`free_bits` must be a finite non-negative number \(>= 0\)"):
+        VideoVAE.from_preset("tiny", free_bits=float("inf"))
+    with pytest.raises(TypeError, match="`free_bits` must be a non-negative number. Received: free_bits=None"):
+        VideoVAE.from_preset("tiny", free_bits=None)
     with pytest.raises(ValueError, match=r"height and width \(16x10\) must divide by 2\*\*2"):
         VideoVAE(clip_shape=(4, 16, 10, 1), encoder_filters=(8, 8), decoder_filters=(8, 8))
 
@@ -220,8 +224,11 @@ def test_time_halvings_keep_a_time_axis_in_the_bottleneck_and_mirror_it():
     assert blocks.strides_for((16, 64, 64, 1), 4) == ([(2, 2, 2)] * 4, (1, 4, 4))
     assert blocks.strides_for((16, 64, 64, 1), 4, time_halvings=2) == ([(2, 2, 2)] * 2 + [(1, 2, 2)] * 2, (4, 4, 4))
     assert blocks.strides_for((4, 16, 16, 1), 2, time_halvings=9) == ([(2, 2, 2)] * 2, (1, 4, 4))  # Frames limit it.
-    for bad in (-1, 1.5, True):
-        with pytest.raises(ValueError, match="`time_halvings` must be None or an int >= 0"):
+    assert blocks.strides_for((16, 64, 64, 1), 4, time_halvings=np.int64(1))[1] == (8, 4, 4)
+    with pytest.raises(ValueError, match=r"`time_halvings` must be a non-negative integer \(>= 0\). Received: time_h"):
+        blocks.strides_for((16, 64, 64, 1), 4, time_halvings=-1)
+    for bad in (1.5, True, "2"):
+        with pytest.raises(TypeError, match="`time_halvings` must be a non-negative integer. Received: time_halvings="):
             blocks.strides_for((16, 64, 64, 1), 4, time_halvings=bad)
     keras.utils.set_random_seed(0)
     vae = VideoVAE((8, 16, 16, 1), latent_dim=8, encoder_filters=(8, 16), decoder_filters=(16, 8), time_halvings=1)

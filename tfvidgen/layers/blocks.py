@@ -32,6 +32,7 @@ def strides_for(clip_shape, num_layers, time_halvings=None):
     Raises:
         ValueError: when height or width does not divide by `2**num_layers`,
             or `time_halvings` is negative.
+        TypeError: when `time_halvings` is neither None nor an integer.
     """
     frames, height, width = clip_shape[:3]
     factor = 2**num_layers
@@ -40,11 +41,9 @@ def strides_for(clip_shape, num_layers, time_halvings=None):
             f"`clip_shape` height and width ({height}x{width}) must divide by 2**{num_layers} = {factor} "
             f"for {num_layers} stride-2 layers. Received: clip_shape={tuple(clip_shape)}"
         )
-    if time_halvings is not None and (
-        isinstance(time_halvings, bool) or int(time_halvings) != time_halvings or time_halvings < 0
-    ):
-        raise ValueError(f"`time_halvings` must be None or an int >= 0. Received: time_halvings={time_halvings!r}")
-    limit = num_layers if time_halvings is None else min(num_layers, int(time_halvings))
+    if time_halvings is not None:
+        time_halvings = validation.non_negative_int("time_halvings", time_halvings)
+    limit = num_layers if time_halvings is None else min(num_layers, time_halvings)
     halvings = 0
     while halvings < limit and frames % 2 ** (halvings + 1) == 0:
         halvings += 1

@@ -128,9 +128,7 @@ class VideoVAE(GenerativeModel, keras.Model):
         self.decoder_filters = self.decoder.filters
         self.reconstruction = validation.one_of("reconstruction", reconstruction, losses.RECONSTRUCTION_LOSSES)
         self.beta = schedules.number_or_schedule("beta", beta, validation.non_negative_float)
-        if not free_bits >= 0:
-            raise ValueError(f"`free_bits` must be >= 0. Received: free_bits={free_bits!r}")
-        self.free_bits = float(free_bits)
+        self.free_bits = validation.non_negative_float("free_bits", free_bits)
         self.synchronized_batch_norm = self.decoder.synchronized_batch_norm
         self.decoder_upsampling = self.decoder.upsampling
         self.decoder_coordinates = self.decoder.coordinates
