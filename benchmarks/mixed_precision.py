@@ -1,6 +1,7 @@
-"""Training step time of the three families under float32, mixed_bfloat16 and mixed_float16.
+"""Training step time of the families' presets under float32, mixed_bfloat16 and mixed_float16.
 
     python benchmarks/mixed_precision.py [--preset cpu_small] [--steps 5] [--policies float32 ...] [--timeout 600]
+        [--families convlstm,dcgan,vae]
 
 Each policy runs in a fresh process (the policy is global and must be set
 before models are built); the median step time after a warm-up is printed.
@@ -17,17 +18,17 @@ import json, os, statistics, sys, time
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras, numpy as np
-policy, preset, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+policy, preset, steps, families = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split(",")
 if policy != "float32":
     keras.mixed_precision.set_global_policy(policy)
-from tfvidgen.models import ConvLSTMPredictor, VideoDCGAN, VideoVAE
+from tfvidgen.models import FAMILIES
 rng = np.random.default_rng(0)
 results = {}
-for cls in (ConvLSTMPredictor, VideoDCGAN, VideoVAE):
+for cls in (FAMILIES[family] for family in families):
     model = cls.from_preset(preset)
     model.compile()
     batch = cls.presets[preset]["training"]["batch_size"]
-    if cls is ConvLSTMPredictor:
+    if hasattr(model, "frame_shape"):  # A predictor: 10 context frames in, 10 future frames out.
         clips = rng.random((batch, 20) + model.frame_shape).astype("float32")
         data = (clips[:, :10], clips[:, 10:])
     else:
@@ -49,13 +50,14 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--policies", nargs="+", default=["float32", "mixed_bfloat16", "mixed_float16"])
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per policy")
+    parser.add_argument("--families", default="convlstm,dcgan,vae", help="comma-separated, e.g. dcgan,simvp")
     args = parser.parse_args()
     print(f"median ms per training step, preset {args.preset}", flush=True)
     header = False
     for policy in args.policies:
         try:
             completed = subprocess.run(
-                [sys.executable, "-c", CHILD, policy, args.preset, str(args.steps)],
+                [sys.executable, "-c", CHILD, policy, args.preset, str(args.steps), args.families],
                 capture_output=True,
                 text=True,
                 check=True,

@@ -12,6 +12,7 @@ from tfvidgen.layers import LatentPrior
 from tfvidgen.layers import MinibatchStddev
 from tfvidgen.layers import Sampling
 from tfvidgen.layers import SpaceToDepth
+from tfvidgen.layers import TimeDistributed
 
 
 def test_space_to_depth_folds_blocks_and_inverts():
@@ -179,3 +180,44 @@ def test_brightness_track_is_each_frames_brightness_relative_to_its_clips():
     assert np.abs(keras.ops.convert_to_numpy(BrightnessTrack()(np.zeros((1, 4, 8, 8, 1), "float32")))).max() == 0
     layer = BrightnessTrack.from_config(BrightnessTrack(epsilon=0.01).get_config())
     assert layer.epsilon == 0.01 and layer.compute_output_shape((None, 4, 8, 8, 3)) == (None, 4, 3)
+
+
+def test_time_distributed_in_one_call_matches_keras_and_shares_its_weights(tmp_path):
+    frames = np.random.default_rng(0).standard_normal((3, 5, 8, 8, 2)).astype(np.float32)
+    conv = keras.layers.Conv2D(4, 3, strides=2, padding="same")
+    ours, theirs = TimeDistributed(conv), keras.layers.TimeDistributed(conv)
+    np.testing.assert_allclose(ours(frames).numpy(), theirs(frames).numpy(), atol=1e-6)
+    assert ours(frames).shape == (3, 5, 4, 4, 4)
+    symbolic = TimeDistributed(keras.layers.Dense(7))(keras.Input((None, 6)))
+    assert tuple(symbolic.shape) == (None, None, 7)
+
+    # A model built with Keras' layer loads its weights into one built with ours (same variable paths) and
+    # computes the same; a saved model with ours reloads as ours.
+    def model(wrapper):
+        inputs = keras.Input((5, 8, 8, 2))
+        outputs = wrapper(keras.layers.Conv2D(4, 3, padding="same"))(inputs)
+        return keras.Model(inputs, wrapper(keras.layers.Dense(1))(keras.layers.Reshape((5, -1))(outputs)))
+
+    keras.utils.set_random_seed(1)
+    reference = model(keras.layers.TimeDistributed)
+    reference.save_weights(tmp_path / "keras.weights.h5")
+    folded = model(TimeDistributed)
+    folded.load_weights(tmp_path / "keras.weights.h5")
+    np.testing.assert_allclose(folded(frames).numpy(), reference(frames).numpy(), atol=1e-5)
+    folded.save(tmp_path / "folded.keras")
+    reloaded = keras.models.load_model(tmp_path / "folded.keras")
+    assert type(reloaded.layers[1]) is TimeDistributed
+    np.testing.assert_allclose(reloaded(frames).numpy(), reference(frames).numpy(), atol=1e-5)
+
+
+def test_time_distributed_spectral_norm_takes_one_power_step_per_call():
+    # Keras' TimeDistributed would run the wrapped layer (and its power iteration) once per frame.
+    layer = keras.layers.SpectralNormalization(keras.layers.Dense(3))
+    wrapped = TimeDistributed(layer)
+    wrapped.build((2, 6, 4))
+    vector = layer.vector_u.numpy().copy()
+    wrapped(np.ones((2, 6, 4), np.float32), training=True)
+    stepped = layer.vector_u.numpy()
+    kernel = layer.kernel.numpy().reshape(-1, 3)
+    expected = vector @ kernel.T @ kernel
+    np.testing.assert_allclose(stepped, expected / np.linalg.norm(expected), rtol=1e-4)

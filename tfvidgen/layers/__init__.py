@@ -7,3 +7,4 @@ from tfvidgen.layers.minibatch_stddev import MinibatchStddev
 from tfvidgen.layers.patching import DepthToSpace
 from tfvidgen.layers.patching import SpaceToDepth
 from tfvidgen.layers.sampling import Sampling
+from tfvidgen.layers.time_distributed import TimeDistributed

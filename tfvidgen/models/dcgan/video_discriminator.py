@@ -5,6 +5,7 @@ import keras
 from tfvidgen import validation
 from tfvidgen.layers import BrightnessTrack
 from tfvidgen.layers import MinibatchStddev
+from tfvidgen.layers import TimeDistributed
 from tfvidgen.layers import blocks
 from tfvidgen.models.constructor_config import ConstructorConfig
 
@@ -110,13 +111,13 @@ def _frame_stream(clips, clip_shape, filters, spectral_norm):
     for index, layer_filters in enumerate(filters):
         conv = keras.layers.Conv2D(layer_filters, 4, strides=2, padding="same", name=f"frame_conv2d_{index}")
         conv = blocks.spectrally_normalized(conv, spectral_norm, f"frame_spectral_norm_{index}")
-        x = keras.layers.TimeDistributed(conv, name=f"frame_conv_{index}")(x)
+        x = TimeDistributed(conv, name=f"frame_conv_{index}")(x)
         x = keras.layers.LeakyReLU(0.2, name=f"frame_leaky_relu_{index}")(x)
     x = keras.layers.Reshape((clip_shape[0], -1), name="frame_flatten")(x)
     dense = blocks.spectrally_normalized(
         keras.layers.Dense(1, name="frame_logit_dense"), spectral_norm, "frame_logit_spectral_norm"
     )
-    x = keras.layers.TimeDistributed(dense, name="frame_logit")(x)
+    x = TimeDistributed(dense, name="frame_logit")(x)
     return keras.layers.GlobalAveragePooling1D(name="mean_frame_logit")(x)
 
 

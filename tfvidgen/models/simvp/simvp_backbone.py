@@ -5,6 +5,7 @@ import keras
 from tfvidgen import validation
 from tfvidgen.layers import DepthToSpace
 from tfvidgen.layers import SpaceToDepth
+from tfvidgen.layers import TimeDistributed
 from tfvidgen.models.constructor_config import ConstructorConfig
 
 
@@ -113,7 +114,7 @@ class SimVPBackbone(ConstructorConfig, keras.Model):
             if index == 0:
                 x = keras.layers.Add(name="skip")([x, keras.ops.repeat(skip, future_frames, axis=1)])
             x = _frame_block(x, spatial_filters, 1 / stride, f"decoder_{index}")
-        readout = keras.layers.TimeDistributed(
+        readout = TimeDistributed(
             keras.layers.Conv2D(channels * patch_size**2, 1, name="readout_conv2d"), name="readout"
         )(x)
         x = DepthToSpace(patch_size, name="depth_to_space")(readout)
@@ -136,13 +137,13 @@ class SimVPBackbone(ConstructorConfig, keras.Model):
 def _frame_block(x, filters, stride, name):
     """Per frame: `Conv2D(3x3)` (stride 2 down, or to 4x channels and pixel shuffle up) -> GroupNorm -> SiLU."""
     if stride == 0.5:
-        x = keras.layers.TimeDistributed(
+        x = TimeDistributed(
             keras.layers.Conv2D(filters * 4, 3, padding="same", name=f"{name}_conv2d"), name=f"{name}_conv"
         )(x)
         x = DepthToSpace(2, name=f"{name}_pixel_shuffle")(x)
     else:
         conv = keras.layers.Conv2D(filters, 3, strides=int(stride), padding="same", name=f"{name}_conv2d")
-        x = keras.layers.TimeDistributed(conv, name=f"{name}_conv")(x)
+        x = TimeDistributed(conv, name=f"{name}_conv")(x)
     x = keras.layers.GroupNormalization(groups=2, name=f"{name}_norm")(x)
     return keras.layers.Activation("silu", name=f"{name}_silu")(x)
 
