@@ -3,13 +3,13 @@
     python benchmarks/layer_profile.py --family vae [--preset cpu_small] \
         [--variant ""] [--variant "time_halvings=2"] [--repeats 7]
 
-Builds the preset (one model per `--variant`: comma-separated `KEY=JSON`
-config overrides, as `tfvidgen train --set`; the empty string is the preset
-itself), feeds each Functional sub-network (`encoder`, `decoder`,
+Builds the preset (one model per `--variant`: space-separated `KEY=JSON`
+config overrides, parsed as `tfvidgen train --set`; the empty string is the
+preset itself), feeds each Functional sub-network (`encoder`, `decoder`,
 `generator`, `discriminator`, `backbone`) a batch of the preset's batch size,
 and times each layer alone under `tf.function`: its forward pass in training
 mode and the gradients of the sum of its squared outputs with respect to its
-input and weights (median of `--repeats` calls after two warm-ups). The
+input and weights (median of `--repeats` calls after a warm-up). The
 variants are timed layer by layer in turn, so a machine whose speed drifts
 affects them alike. TensorFlow backend, which is the one to train with on
 CPUs (see "Backends on this CPU" in docs/benchmarks.md).
@@ -20,10 +20,7 @@ ranking says which layers to make cheaper.
 """
 
 import argparse
-import json
 import os
-import statistics
-import time
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # Before TensorFlow loads; see docs/benchmarks.md.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -32,38 +29,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfvidgen import families  # noqa: E402
+from convlstm_rollout import median_ms  # noqa: E402
+from tfvidgen.cli.train import parse_overrides  # noqa: E402
 from tfvidgen.models import FAMILIES  # noqa: E402
 
 NETWORKS = ("encoder", "decoder", "generator", "discriminator", "backbone")
-
-
-def overrides_of(variant):
-    """`"a=1,b=[2,3]"` -> `{"a": 1, "b": [2, 3]}` (values are JSON; commas inside brackets stay)."""
-    overrides, depth, start = {}, 0, 0
-    items = []
-    for index, char in enumerate(variant + ","):
-        depth += char in "[{"
-        depth -= char in "]}"
-        if char == "," and depth == 0:
-            items.append(variant[start:index])
-            start = index + 1
-    for item in filter(None, (item.strip() for item in items)):
-        key, _, value = item.partition("=")
-        overrides[key.strip()] = json.loads(value)
-    return overrides
-
-
-def median_ms(function, value, repeats):
-    for _ in range(2):
-        function(value)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for tensor in tf.nest.flatten(function(value)):
-            np.asarray(tensor)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def forward_backward(layer):
@@ -75,7 +45,7 @@ def forward_backward(layer):
             total = tf.add_n([tf.reduce_sum(tf.square(tf.cast(output, "float32"))) for output in outputs])
         return tape.gradient(total, [value] + layer.trainable_variables)
 
-    return step
+    return lambda value: [np.asarray(tensor) for tensor in tf.nest.flatten(step(value))]
 
 
 def layer_inputs(network, batch_size, rng):
@@ -93,16 +63,16 @@ def layer_inputs(network, batch_size, rng):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--family", required=True, choices=families.FAMILY_NAMES)
+    parser.add_argument("--family", required=True, choices=sorted(FAMILIES))
     parser.add_argument("--preset", default="cpu_small")
-    parser.add_argument("--variant", action="append", help='config overrides "KEY=JSON,..." (repeatable)')
+    parser.add_argument("--variant", action="append", help='config overrides "KEY=JSON ..." (repeatable)')
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     variants = args.variant or [""]
     cls = FAMILIES[args.family]
     batch_size = cls.presets[args.preset]["training"]["batch_size"]
     rng = np.random.default_rng(0)
-    models = [cls.from_preset(args.preset, **overrides_of(variant)) for variant in variants]
+    models = [cls.from_preset(args.preset, **parse_overrides(variant.split())) for variant in variants]
     names = [variant or "preset" for variant in variants]
     print(f"{args.family} {args.preset}, batch {batch_size}: ms forward + backward per layer")
     print(f"{'network / layer':40s}" + "".join(f"{name[:28]:>30s}" for name in names))
@@ -122,9 +92,10 @@ def main():
                     cells.append(f"{'-':>30s}")
                     continue
                 layer, value = layers[layer_name]
-                milliseconds = median_ms(forward_backward(layer), value, args.repeats)
+                step = forward_backward(layer)
+                milliseconds = median_ms(lambda: step(value), args.repeats)
                 totals[index] += milliseconds
-                shape = "x".join(str(size) for size in layer.output.shape[1:]) if hasattr(layer, "output") else ""
+                shape = "x".join(str(size) for size in layer.output.shape[1:])
                 cells.append(f"{shape:>20s}{milliseconds:10.1f}")
             print(f"{network_name + ' / ' + layer_name:40s}" + "".join(cells), flush=True)
         print(f"{network_name + ' total':40s}" + "".join(f"{total:30.1f}" for total in totals))

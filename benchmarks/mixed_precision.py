@@ -21,14 +21,16 @@ import keras, numpy as np
 policy, preset, steps, families = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split(",")
 if policy != "float32":
     keras.mixed_precision.set_global_policy(policy)
+from tfvidgen.families import PREDICTOR_FAMILIES
 from tfvidgen.models import FAMILIES
 rng = np.random.default_rng(0)
 results = {}
-for cls in (FAMILIES[family] for family in families):
+for family in families:
+    cls = FAMILIES[family]
     model = cls.from_preset(preset)
     model.compile()
     batch = cls.presets[preset]["training"]["batch_size"]
-    if hasattr(model, "frame_shape"):  # A predictor: 10 context frames in, 10 future frames out.
+    if family in PREDICTOR_FAMILIES:  # 10 context frames in, 10 future frames out.
         clips = rng.random((batch, 20) + model.frame_shape).astype("float32")
         data = (clips[:, :10], clips[:, 10:])
     else:
