@@ -4,6 +4,8 @@ No TensorFlow here: `tfvidgen.postprocess` and the video readers use it on
 machines without TensorFlow.
 """
 
+import os
+
 import cv2
 import numpy as np
 
@@ -65,3 +67,61 @@ def resize_frame_numpy(frame, target_size, mode="crop", interpolation=None):
         canvas[offset_y : offset_y + scaled_height, offset_x : offset_x + scaled_width] = resized
         return canvas
     return resized
+
+
+def fit_frame(frame, frame_shape, mode="crop"):
+    """One decoded OpenCV frame (BGR, BGRA or gray) as uint8 RGB or gray of `frame_shape` (height, width, channels)."""
+    height, width, channels = frame_shape
+    if frame.ndim == 3 and frame.shape[-1] == 1:
+        frame = frame[..., 0]
+    if frame.ndim == 2:
+        frame = frame if channels == 1 else cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
+    elif channels == 1:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY if frame.shape[-1] == 4 else cv2.COLOR_BGR2GRAY)
+    else:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB if frame.shape[-1] == 4 else cv2.COLOR_BGR2RGB)
+    return resize_frame_numpy(frame, (height, width), mode).reshape(height, width, channels)
+
+
+def read_frames(path, start, count, frame_shape, mode="crop"):
+    """Decodes frames `start .. start + count - 1` of a video file, each fitted to `frame_shape` as it is read.
+
+    Frames before `start` are grabbed (demuxed and decoded by FFmpeg, never
+    converted or kept) and reading stops after the last frame wanted, so
+    memory holds `count` frames of the model's size, whatever the video's
+    length or resolution.
+
+    Args:
+        path: a video file OpenCV can open.
+        start: index of the first frame, >= 0.
+        count: frames wanted, >= 1.
+        frame_shape: `(height, width, channels)` of the result (1 or 3 channels).
+        mode: `"crop"`, `"pad"` or `"stretch"` (see `fit_box`).
+
+    Returns:
+        `(frames, available)`: uint8 `(n, height, width, channels)` with
+        `n <= count` (fewer when the video ends first), and `start + n`, the
+        frames the video was seen to have up to there (at least).
+
+    Raises:
+        ValueError: when OpenCV cannot open the file.
+    """
+    path = os.fspath(path)
+    capture = cv2.VideoCapture(path)
+    frames = []
+    skipped = 0
+    try:
+        if not capture.isOpened():
+            raise ValueError(f"OpenCV cannot open the video {path!r} (missing, corrupt or unsupported).")
+        while skipped < start and capture.grab():
+            skipped += 1
+        while skipped == start and len(frames) < count:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(fit_frame(frame, frame_shape, mode))
+    finally:
+        capture.release()
+    height, width, channels = frame_shape
+    stacked = np.stack(frames) if frames else np.zeros((0, height, width, channels), np.uint8)
+    return stacked, skipped + len(frames)

@@ -7,14 +7,15 @@ import numpy as np
 
 from tfvidgen import data as data_lib
 from tfvidgen import export as export_lib
+from tfvidgen import frames as frames_lib
 from tfvidgen import metrics
 from tfvidgen import plotting
 from tfvidgen import postprocess
 from tfvidgen import video_io
+from tfvidgen.cli import checks
 from tfvidgen.cli import postprocess as postprocess_cli
 from tfvidgen.cli.loading import family_of
 from tfvidgen.cli.loading import load_any
-from tfvidgen.data import transforms
 from tfvidgen.families import PREDICTOR_FAMILIES
 
 
@@ -61,17 +62,18 @@ def generate(args):
     print(f"wrote {args.num} clips of {tuple(clips.shape[1:])} to {path}")
 
 
-def _fit_frames(frames, frame_shape):
-    """Resizes (crop) and converts channels of float frames to the model's frame shape."""
+def _check_output_size(args, frame_shape, context_frames):
+    """Raises `ValueError` when predict's output (both sides, after --interpolate and --scale) passes the budget."""
     height, width, channels = frame_shape
-    uint8 = video_io.to_uint8(frames)
-    resized = np.stack([transforms.resize_frame_numpy(frame, (height, width), "crop") for frame in uint8])
-    resized = resized.reshape(len(resized), height, width, -1)
-    if resized.shape[-1] == 3 and channels == 1:
-        resized = np.round(resized.astype(np.float32) @ np.array([0.2989, 0.587, 0.114], np.float32))[..., None]
-    elif resized.shape[-1] == 1 and channels == 3:
-        resized = np.repeat(resized, 3, axis=-1)
-    return resized.astype(np.float32) / 255.0
+    frames = (context_frames + args.horizon - 1) * args.interpolate + 1
+    size = (round(height * args.scale), round((2 * width + 2) * args.scale))  # The two sides, 2 px apart.
+    needed = frames * size[0] * size[1] * channels * 4
+    if needed > checks.PREDICT_OUTPUT_BYTES:
+        raise ValueError(
+            f"--horizon {args.horizon} with {context_frames} context frames, --interpolate {args.interpolate} and "
+            f"--scale {args.scale:g} makes {frames:,} output frames of {size[1]}x{size[0]} ({needed / 2**30:.1f} "
+            f"GiB as float32); the limit is {checks.PREDICT_OUTPUT_BYTES / 2**30:g} GiB: lower one of them."
+        )
 
 
 def predict(args):
@@ -79,16 +81,18 @@ def predict(args):
     _require(model, PREDICTOR_FAMILIES, "predict")
     frame_shape = tuple(model.frame_shape)
     context_frames = args.context_frames or model.context_frames
-    needed = args.start + context_frames + args.horizon
-    frames = _fit_frames(video_io.read_video(args.video, max_frames=needed), frame_shape)
-    if len(frames) < args.start + context_frames:
+    _check_output_size(args, frame_shape, context_frames)
+    # Only the frames shown, read at the model's size: memory does not grow with the video.
+    uint8_frames, available = frames_lib.read_frames(args.video, args.start, context_frames + args.horizon, frame_shape)
+    if len(uint8_frames) < context_frames:
         raise ValueError(
-            f"{args.video!r} has {len(frames)} frames; --start {args.start} with {context_frames} context frames "
+            f"{args.video!r} has {available} frames; --start {args.start} with {context_frames} context frames "
             f"needs at least {args.start + context_frames}."
         )
-    context = frames[args.start : args.start + context_frames]
+    frames = uint8_frames.astype(np.float32) / 255.0
+    context = frames[:context_frames]
     future = np.asarray(model.predict_future(context[None], args.horizon))[0]
-    truth = frames[args.start : args.start + context_frames + args.horizon]
+    truth = frames  # Context and the video's own continuation.
     if len(truth) < context_frames + args.horizon:  # The video ends before the horizon: black frames.
         truth = np.concatenate(
             [truth, np.zeros((context_frames + args.horizon - len(truth),) + frame_shape, np.float32)]

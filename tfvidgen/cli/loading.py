@@ -1,5 +1,6 @@
 """Loading whatever the user points the CLI at: a .keras file, a run directory, an export."""
 
+import json
 import os
 import zipfile
 
@@ -33,7 +34,21 @@ def _load_keras(path):
             f"{path!r} exists but is not a valid .keras file: a truncated or corrupt zip of "
             f"{os.path.getsize(path):,} bytes. Retrain, or use a checkpoint of the run (checkpoints/*.keras)."
         )
-    return keras.models.load_model(path)
+    try:
+        return keras.models.load_model(path)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{path!r} holds a config.json that is not valid JSON: {error.msg} (line {error.lineno}, column "
+            f"{error.colno}). Retrain, or use a checkpoint of the run (checkpoints/*.keras)."
+        ) from None
+    except (OSError, KeyError, RuntimeError) as error:  # h5py: a damaged model.weights.h5 inside the zip.
+        if isinstance(error, (FileNotFoundError, PermissionError)):
+            raise
+        cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(
+            f"{path!r} holds a corrupt or unreadable model.weights.h5 ({cause}). Retrain, or use a checkpoint "
+            "of the run (checkpoints/*.keras)."
+        ) from None
 
 
 def load_any(path):

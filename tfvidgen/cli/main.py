@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 
+from tfvidgen.cli import checks
 from tfvidgen.cli import postprocess as postprocess_cli
 from tfvidgen.families import FAMILY_NAMES as FAMILIES
 
@@ -112,9 +113,19 @@ def _inference_parsers(subparsers):
     )
     predict.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
     predict.add_argument("--video", required=True, help="input video file")
-    predict.add_argument("--horizon", type=int, default=10, help="frames to predict")
-    predict.add_argument("--context-frames", type=int, help="frames of context (default: the model's)")
-    predict.add_argument("--start", type=int, default=0, help="first context frame in the video")
+    predict.add_argument(
+        "--horizon",
+        type=int,
+        default=10,
+        help=f"frames to predict, 1 to {checks.MAX_PREDICT_FRAMES:,} (and an output of at most "
+        f"{checks.PREDICT_OUTPUT_BYTES // 2**30} GiB as float32 frames)",
+    )
+    predict.add_argument(
+        "--context-frames",
+        type=int,
+        help=f"frames of context, 1 to {checks.MAX_PREDICT_FRAMES:,} (default: the model's)",
+    )
+    predict.add_argument("--start", type=int, default=0, help="first context frame in the video (0: the first)")
     predict.add_argument("--out", help="output video (.mp4 or .gif; default VIDEO_prediction.mp4)")
     predict.add_argument("--scale", type=float, default=2, help="upscaling of frames (see --upscale-method)")
     postprocess_cli.add_arguments(predict)
@@ -276,6 +287,7 @@ def main(argv=None):
             return 1
         os.environ["KERAS_BACKEND"] = backend  # Before Keras is imported.
     try:
+        checks.check(args)  # Before TensorFlow and the model load: a bad value fails at once.
         if (args.command != "postprocess" or args.interpolator) and os.environ.get(
             "KERAS_BACKEND", "tensorflow"
         ) == "tensorflow":

@@ -1,0 +1,62 @@
+"""Command-line values checked before TensorFlow or a model is loaded: a bad flag fails in a second, in one line.
+
+Each message names the flag, what it takes and what it received. Checks that
+need the model (the size of `predict`'s output) are in `tfvidgen.cli.commands`.
+"""
+
+import math
+import os
+
+# `predict`: frames of context or of prediction. At the 8 fps of model clips, 10,000 frames play for 21 minutes;
+# the output's size is bounded separately (PREDICT_OUTPUT_BYTES), once the model's frame size is known.
+MAX_PREDICT_FRAMES = 10_000
+# `predict`'s output, context and horizon side by side after --interpolate and --scale, as float32 frames. The
+# post-processing holds a few copies of it: a 16x16 model's 10,000 frames at --scale 4 (1.0 GiB) peaked at 1.6 GB.
+PREDICT_OUTPUT_BYTES = 2**30
+# The output frame rates `generate` and `predict` take. OpenCV's mp4v writer fails below 0.01 fps and from
+# 1000 fps writes a file that reads back as 8 fps; players show no more than ~240.
+MIN_FPS, MAX_FPS = 0.01, 240.0
+
+
+def integer_flag(flag, value, minimum, maximum=None):
+    """Raises `ValueError` unless `value` (an int from argparse, or None: not given) is in [minimum, maximum]."""
+    if value is None or (value >= minimum and (maximum is None or value <= maximum)):
+        return value
+    expected = f"in [{minimum:,}, {maximum:,}]" if maximum is not None else f">= {minimum:,}"
+    raise ValueError(f"{flag} must be an integer {expected}. Received: {flag} {value}")
+
+
+def number_flag(flag, value, minimum, maximum):
+    """Raises `ValueError` unless `value` (a float from argparse, or None: not given) is in [minimum, maximum]."""
+    if value is None or (math.isfinite(value) and minimum <= value <= maximum):
+        return value
+    raise ValueError(f"{flag} must be a number in [{minimum:g}, {maximum:g}]. Received: {flag} {value:g}")
+
+
+def check(args):
+    """Checks the values of the command `args.command` that need no model; raises `ValueError` naming the flag."""
+    checks = {"predict": _predict, "generate": _generate, "export": _export}
+    if args.command in checks:
+        checks[args.command](args)
+
+
+def _generate(args):
+    number_flag("--fps", args.fps, MIN_FPS, MAX_FPS)
+
+
+def _predict(args):
+    integer_flag("--horizon", args.horizon, 1, MAX_PREDICT_FRAMES)
+    integer_flag("--context-frames", args.context_frames, 1, MAX_PREDICT_FRAMES)
+    integer_flag("--start", args.start, 0)
+    number_flag("--fps", args.fps, MIN_FPS, MAX_FPS)
+
+
+def _export(args):
+    integer_flag("--version", args.version, 1)
+    if args.version is not None and not args.overwrite:
+        existing = os.path.join(args.out, str(args.version))
+        if os.path.exists(existing):
+            raise FileExistsError(
+                f"Version {args.version} already exists at {existing!r}; pass --overwrite to replace it, or leave "
+                "out --version for the next free version."
+            )
