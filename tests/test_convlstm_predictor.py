@@ -35,7 +35,7 @@ def test_presets_build_with_expected_sizes():
     assert openstl.count_params() == layer_params(16) + 3 * layer_params(128) + 128 * 16 + 16
     overridden = ConvLSTMPredictor.from_preset("tiny", filters=(4,))
     assert overridden.filters == [4]
-    with pytest.raises(ValueError, match="Unknown ConvLSTMPredictor preset `name='huge'`"):
+    with pytest.raises(ValueError, match="Unknown ConvLSTMPredictor preset `preset='huge'`"):
         ConvLSTMPredictor.from_preset("huge")
 
 

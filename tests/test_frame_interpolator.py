@@ -53,7 +53,7 @@ def test_presets_build_and_register():
         assert {"num_frames", "gap", "batch_size", "learning_rate", "steps_per_epoch", "epochs"} <= set(
             preset["training"]
         ), name
-    with pytest.raises(ValueError, match="Unknown FrameInterpolator preset `name='huge'`"):
+    with pytest.raises(ValueError, match="Unknown FrameInterpolator preset `preset='huge'`"):
         FrameInterpolator.from_preset("huge")
 
 

@@ -31,7 +31,7 @@ def test_presets_build_with_expected_sizes():
     block = 49 * 256 + 256 + 2 * 256 + 256 * 1024 + 1024 + 1024 * 256 + 256
     translator = 4 * block + (10 * 32 * 256 + 256) + (256 * 10 * 32 + 10 * 32)
     assert translator < cpu_small.count_params() < translator + 60_000  # The rest: small per-frame convolutions.
-    with pytest.raises(ValueError, match="Unknown SimVPPredictor preset `name='huge'`"):
+    with pytest.raises(ValueError, match="Unknown SimVPPredictor preset `preset='huge'`"):
         SimVPPredictor.from_preset("huge")
 
 

@@ -25,8 +25,8 @@ class VideoModel(ConstructorConfig):
     """Mixin for the tfvidgen model families (put it before `keras.Model`).
 
     Gives each family the same entry points:
-    - `presets` (a dict of plain dicts) and `from_preset(name, **overrides)`,
-      which also loads pretrained presets, keras-hub style: a directory with
+    - `presets` (a dict of plain dicts) and `from_preset(preset, load_weights=True,
+      **overrides)`, which also loads pretrained presets, keras-hub style: a directory with
       `config.json` and `model.weights.h5` (`save_to_preset`), or a short
       name in `pretrained` (e.g. `"moving_mnist"`: `saved_models/<family>_cpu_small`);
     - `get_config`/`from_config` from the constructor (`ConstructorConfig`);
@@ -48,42 +48,62 @@ class VideoModel(ConstructorConfig):
     default_learning_rate = 1e-3  # The CLI's, where a preset names none.
 
     @classmethod
-    def from_preset(cls, name, **overrides):
-        """Builds the preset `name` with constructor `overrides`.
+    def from_preset(cls, preset, load_weights=True, **overrides):
+        """Builds the preset `preset` with constructor `overrides`.
 
         Args:
-            name: an architecture preset (`cls.presets`, random weights), a
+            preset: an architecture preset (`cls.presets`, random weights), a
                 pretrained short name (`cls.pretrained`), or a preset
                 directory (`config.json` + `model.weights.h5`, e.g.
                 `"saved_models/convlstm_cpu_small"`), loaded with its weights.
+            load_weights: False builds a pretrained preset's architecture and
+                training settings with random weights (to train it anew, with
+                overrides that change weight shapes).
             **overrides: constructor arguments to change. With pretrained
                 weights only those that keep every weight's shape (e.g. a
                 `seed`, `teacher_forcing`, `beta`).
 
         Raises:
-            ValueError: naming the unknown preset and the available ones.
+            TypeError: when `preset` is not a string or a path.
+            ValueError: naming the unknown preset and the available ones; an
+                override that does not fit the pretrained weights; a
+                `config.json` or `model.weights.h5` that cannot be read.
         """
-        if isinstance(name, str) and name in cls.presets:
-            config = copy.deepcopy(cls.presets[name]["config"])
+        if isinstance(preset, str) and preset in cls.presets:
+            config = copy.deepcopy(cls.presets[preset]["config"])
             config.update(overrides)
             return cls(**config)
-        directory = os.fspath(name)
+        expected = (
+            f"one of {sorted(cls.presets)}, a pretrained name in {sorted(cls.pretrained)}, or a directory with "
+            f"{PRESET_CONFIG_FILE} and {PRESET_WEIGHTS_FILE}"
+        )
+        if not isinstance(preset, (str, os.PathLike)):
+            raise TypeError(f"`preset` must be {expected}. Received: preset={preset!r} of type {type(preset).__name__}")
+        directory = os.fspath(preset)
         if directory in cls.pretrained:
             directory = os.path.join(SAVED_MODELS, cls.pretrained[directory])
-        if not os.path.isfile(os.path.join(directory, PRESET_CONFIG_FILE)):
-            raise ValueError(
-                f"Unknown {cls.__name__} preset `name={name!r}`; expected one of {sorted(cls.presets)}, a "
-                f"pretrained name in {sorted(cls.pretrained)}, or a directory with {PRESET_CONFIG_FILE} and "
-                f"{PRESET_WEIGHTS_FILE}."
+        config_path = os.path.join(directory, PRESET_CONFIG_FILE)
+        if not os.path.isfile(config_path):
+            raise ValueError(f"Unknown {cls.__name__} preset `preset={preset!r}`; expected {expected}.")
+        config = _read_preset_config(config_path, cls.__name__)
+        model = cls.from_config({**config, **overrides})
+        if not load_weights:
+            return model
+        weights_path = os.path.join(directory, PRESET_WEIGHTS_FILE)
+        if not os.path.isfile(weights_path):
+            raise FileNotFoundError(
+                f"The preset {directory!r} has no {PRESET_WEIGHTS_FILE}; pass load_weights=False for random weights."
             )
-        with open(os.path.join(directory, PRESET_CONFIG_FILE)) as file:
-            serialized = json.load(file)
-        if serialized.get("class_name") != cls.__name__:
-            raise ValueError(f"{directory!r} holds a {serialized.get('class_name')} preset, not a {cls.__name__} one.")
-        config = dict(serialized["config"])
-        config.update(overrides)
-        model = cls.from_config(config)
-        model.load_weights(os.path.join(directory, PRESET_WEIGHTS_FILE))
+        if overrides:
+            _check_overrides_fit(cls, preset, config, overrides, model)
+        try:
+            model.load_weights(weights_path)
+        # h5py raises OSError, KeyError or RuntimeError as the damage falls, naming neither the file nor the cause.
+        except (OSError, KeyError, RuntimeError, ValueError) as error:
+            raise ValueError(
+                f"{weights_path!r} is corrupt or unreadable as this preset's weights ({_first_line(error)}); "
+                "restore it, or pass load_weights=False for random weights."
+            ) from None
         return model
 
     def save_to_preset(self, directory):
@@ -179,3 +199,50 @@ def _check_values(name, array, method, model_name):
             f"`{method}` on {model_name}: {name} must hold frames in [0, 1]; the first batch has values in "
             f"[{low:g}, {high:g}].{fix}"
         )
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _read_preset_config(path, class_name):
+    """The constructor config in a preset's `config.json`, or a `ValueError` naming the file and what is wrong."""
+    try:
+        with open(path) as file:
+            serialized = json.load(file)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{path!r} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path!r} is not a text file ({error.reason} at byte {error.start}).") from None
+    if not isinstance(serialized, dict) or not isinstance(serialized.get("config"), dict):
+        raise ValueError(
+            f'{path!r} must hold a JSON object with "class_name" and a "config" object (as `save_to_preset` writes it).'
+        )
+    if serialized.get("class_name") != class_name:
+        raise ValueError(f"{path!r} holds a {serialized.get('class_name')} preset, not a {class_name} one.")
+    return dict(serialized["config"])
+
+
+def _weight_shapes(model):
+    return [tuple(variable.shape) for variable in model.weights]
+
+
+def _check_overrides_fit(cls, preset, config, overrides, model):
+    """Raises `ValueError` naming the overrides that change the shape of a pretrained weight."""
+    if _weight_shapes(model) == _weight_shapes(cls.from_config(config)):
+        return
+    conflicting = [
+        key
+        for key, value in overrides.items()
+        if _weight_shapes(cls.from_config({**config, key: value})) != _weight_shapes(cls.from_config(config))
+    ] or list(overrides)  # Only together: name them all.
+    described = ", ".join(f"{key}={overrides[key]!r} (pretrained: {config.get(key)!r})" for key in conflicting)
+    call = ", ".join([repr(preset), "load_weights=False"] + [f"{key}={value!r}" for key, value in overrides.items()])
+    raise ValueError(
+        f"{described} does not fit the weights of the pretrained {cls.__name__} preset {preset!r}: it changes "
+        f"their shapes. To train that architecture from the preset's config with random weights, call "
+        f"{cls.__name__}.from_preset({call})."
+    )
