@@ -5,6 +5,8 @@ import os
 import keras
 import numpy as np
 
+from tfvidgen import atomic_files
+
 
 class LastGoodCheckpoint(keras.callbacks.Callback):
     """Saves the model whenever every logged value is finite; on NaN/inf, rolls back and stops.
@@ -40,9 +42,5 @@ class LastGoodCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.stopped_at is None and self._finite(logs):
-            directory = os.path.dirname(self.filepath)
-            if directory:
-                os.makedirs(directory, exist_ok=True)
-            temporary = self.filepath + ".incomplete.keras"
-            self.model.save(temporary)
-            os.replace(temporary, self.filepath)
+            # Atomic: a full disk raises OSError naming the file, keeps the previous one and leaves no temporary.
+            atomic_files.save_model(self.model, self.filepath)
