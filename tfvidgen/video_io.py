@@ -1,13 +1,19 @@
 """Clips out to people: GIF, MP4 and PNG grids (OpenCV only).
 
 Every function takes float clips `(frames, height, width, channels)` in [0, 1]
-(NumPy arrays or tensors), channels 1 or 3, as the models produce them.
+(NumPy arrays or tensors), channels 1 or 3, as the models produce them. Every
+writer is atomic and checked: it writes a temporary beside the file, renames it
+into place only once the write is verified, and otherwise raises one `OSError`
+naming the path and the cause ("could not write 'out.gif': no space left on
+device"), leaving a file already there untouched.
 """
 
 import os
 
 import cv2
 import numpy as np
+
+from tfvidgen import atomic_files
 
 DEFAULT_FPS = 8  # Model clips (16-20 frames) play for about two seconds.
 # Video extensions (the .mp4 family is written as H.264 where OpenCV encodes it; see tfvidgen.postprocess).
@@ -37,14 +43,6 @@ def _upscale(frames, scale):
     if scale == 1:
         return frames
     return np.repeat(np.repeat(frames, scale, axis=1), scale, axis=2)
-
-
-def _prepare_path(path):
-    path = os.fspath(path)
-    directory = os.path.dirname(path)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    return path
 
 
 def _animation(clip, fps, scale):
@@ -89,9 +87,10 @@ def write_mp4(path, clip, fps=8, scale=1):
 def write_video(path, clip, fps=8, scale=1):
     """Writes a clip as GIF or video, chosen by the file extension, atomically.
 
-    The file is written under a temporary name and renamed into place
-    (`tfvidgen.postprocess.VideoWriter`): an interrupted write leaves nothing
-    under `path`.
+    The file is written under a temporary name, checked and renamed into place
+    (`tfvidgen.postprocess.VideoWriter`): an interrupted or failed write (a
+    full disk raises `OSError` naming `path`) leaves the file under `path` as
+    it was.
     """
     from tfvidgen.postprocess import writer  # Lazy: tfvidgen.postprocess imports this module.
 
@@ -207,14 +206,12 @@ def png_bytes(image):
 
 
 def write_png(path, image):
-    """Writes an RGB (or gray) uint8 image to PNG."""
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    path = _prepare_path(path)
-    if not cv2.imwrite(path, image):
-        raise OSError(f"OpenCV could not write {path!r}.")
-    return path
+    """Writes an RGB (or gray) uint8 image to PNG, atomically; returns `path`.
+
+    Encoded in memory and written by Python (`cv2.imwrite` reports success on
+    a full disk), so a failed write raises `OSError` naming `path`.
+    """
+    return atomic_files.write_bytes(os.fspath(path), png_bytes(image))
 
 
 def prediction_grid(context, target, prediction, max_rows=4, scale=1):
