@@ -342,7 +342,7 @@ def test_postprocess_command_runs_without_tensorflow(tmp_path, footage):
         timeout=300,
     )
     assert failed.returncode == 1
-    assert failed.stderr.strip() == "tfvidgen: error: `interpolate` must be an integer >= 1. Received: interpolate=0"
+    assert failed.stderr.strip() == "tfvidgen: error: --interpolate must be an integer >= 1. Received: --interpolate=0"
     assert not (tmp_path / "x.mp4").exists()
 
 

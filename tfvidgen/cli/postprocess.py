@@ -3,7 +3,33 @@
 Needs NumPy and OpenCV only: it runs where TensorFlow is not installed.
 """
 
+import re
+
 from tfvidgen import postprocess
+
+# `process_video`'s arguments that are flags of `tfvidgen postprocess` (the same names, with dashes).
+_OPTIONS = ("interpolate", "scale", "trim", "fps", "target_fps", "speed", "method", "upscale_method", "sharpen")
+_OPTION_PATTERN = re.compile(
+    r"`("
+    + "|".join(sorted(_OPTIONS, key=len, reverse=True))
+    + r")`|(?<![\w`-])("
+    + "|".join(sorted(_OPTIONS, key=len, reverse=True))
+    + r")="
+)
+
+
+def as_flags(message):
+    """A `tfvidgen.postprocess` message with its argument names as the command's flags.
+
+    "`speed` must be at least 0.0156. Received: speed=1e-09" ->
+    "--speed must be at least 0.0156. Received: --speed=1e-09".
+    """
+
+    def flag(match):
+        name = match.group(1) or match.group(2)
+        return "--" + name.replace("_", "-") + ("" if match.group(1) else "=")
+
+    return _OPTION_PATTERN.sub(flag, message)
 
 
 def add_arguments(parser):
@@ -22,8 +48,15 @@ def add_arguments(parser):
         help="how new frames are made: flow (optical flow, default), blend, repeat",
     )
     parser.add_argument("--upscale-method", default="lanczos", choices=tuple(postprocess.UPSCALE_METHODS))
-    parser.add_argument("--sharpen", type=float, default=0.0, help="edge-aware sharpening after upscaling (0-2)")
-    parser.add_argument("--fps", type=float, help="output frame rate (default: keeps the duration)")
+    parser.add_argument(
+        "--sharpen", type=float, default=0.0, help="edge-aware sharpening after upscaling, 0 (default) to 2"
+    )
+    parser.add_argument(
+        "--fps",
+        type=float,
+        help="output frame rate, > 0 (.mp4, .mov, .gif up to 65535; .avi, .mkv up to 1000; "
+        "default: keeps the duration)",
+    )
     parser.add_argument(
         "--interpolator",
         metavar="MODEL",
@@ -50,21 +83,24 @@ def learned_interpolator(args):
 
 
 def run(args):
-    result = postprocess.process_video(
-        args.input,
-        args.out,
-        interpolate=args.interpolate,
-        scale=args.scale,
-        trim=postprocess.parse_span(args.trim) if args.trim else None,
-        fps=args.fps,
-        target_fps=args.target_fps,
-        speed=args.speed,
-        method=args.method,
-        upscale_method=args.upscale_method,
-        sharpen=args.sharpen,
-        sample=args.sample,
-        interpolator=learned_interpolator(args),
-    )
+    try:
+        result = postprocess.process_video(
+            args.input,
+            args.out,
+            interpolate=args.interpolate,
+            scale=args.scale,
+            trim=postprocess.parse_span(args.trim) if args.trim else None,
+            fps=args.fps,
+            target_fps=args.target_fps,
+            speed=args.speed,
+            method=args.method,
+            upscale_method=args.upscale_method,
+            sharpen=args.sharpen,
+            sample=args.sample,
+            interpolator=learned_interpolator(args),
+        )
+    except ValueError as error:  # Named as the user typed it: --target-fps, not `target_fps`.
+        raise ValueError(as_flags(str(error))) from None
     height, width = result["output_size"]
     print(
         f"wrote {result['output']}: {result['output_frames']} frames of {width}x{height} at "

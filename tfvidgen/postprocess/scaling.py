@@ -8,6 +8,7 @@ import numpy as np
 from tfvidgen import frames as frame_geometry
 from tfvidgen.postprocess import clips as clips_lib
 
+SHARPEN_RANGE = (0.0, 2.0)  # Past 2 the edges ring and the noise grows.
 UPSCALE_METHODS = {
     "lanczos": cv2.INTER_LANCZOS4,
     "bicubic": cv2.INTER_CUBIC,
@@ -67,6 +68,18 @@ def scaled_size(height, width, scale):
     return max(1, int(round(height * scale))), max(1, int(round(width * scale)))
 
 
+def check_sharpen(sharpen):
+    """`sharpen` as a float in `SHARPEN_RANGE` (0 to 2), else a ValueError naming it."""
+    low, high = SHARPEN_RANGE
+    try:
+        amount = float(sharpen)
+    except (TypeError, ValueError):
+        raise ValueError(f"`sharpen` must be a number in [{low:g}, {high:g}]. Received: sharpen={sharpen!r}") from None
+    if not low <= amount <= high:  # NaN fails too.
+        raise ValueError(f"`sharpen` must be a number in [{low:g}, {high:g}]. Received: sharpen={sharpen!r}")
+    return amount
+
+
 def sharpen_frame(frame, amount, radius=1.0):
     """Edge-aware unsharp masking of one float frame `(H, W, C)` in [0, 1].
 
@@ -84,7 +97,8 @@ def sharpen_frame(frame, amount, radius=1.0):
 
 
 def upscale_frame(frame, size, method="lanczos", sharpen=0.0):
-    """One float frame `(H, W, C)` resized to `size` `(height, width)`, optionally sharpened."""
+    """One float frame `(H, W, C)` resized to `size` `(height, width)`, optionally sharpened (0 to 2)."""
+    sharpen = check_sharpen(sharpen)
     height, width = size
     resized = cv2.resize(frame, (width, height), interpolation=_method(method)).reshape(height, width, frame.shape[-1])
     resized = np.clip(resized, 0.0, 1.0)  # Lanczos and bicubic overshoot at edges.
@@ -101,8 +115,8 @@ def upscale(clip, scale, method="lanczos", sharpen=0.0, max_bytes=None):
         scale: positive factor; below 1 it downscales (use `method="area"`).
         method: `"lanczos"` (default), `"bicubic"`, `"bilinear"`, `"nearest"`
             or `"area"`.
-        sharpen: edge-aware sharpening amount (0: none; 0.5-1 is typical
-            after a 4x upscale).
+        sharpen: edge-aware sharpening amount, 0 (none) to 2; 0.5-1 is
+            typical after a 4x upscale.
         max_bytes: refuse when the result would be larger (default: 80% of the
             available memory), with a `MemoryError` giving both figures.
 
@@ -114,7 +128,7 @@ def upscale(clip, scale, method="lanczos", sharpen=0.0, max_bytes=None):
     >>> large = upscale(samples[0], 4, sharpen=0.5)   # 64x64 -> 256x256
     """
     clip = clips_lib.as_clip(clip)
-    sharpen = clips_lib.positive_number("sharpen", sharpen, inclusive=True)
+    sharpen = check_sharpen(sharpen)
     size = scaled_size(clip.shape[1], clip.shape[2], scale)
     check_memory(len(clip), size[0], size[1], clip.shape[3], f"Upscaling by {scale:g}", max_bytes=max_bytes)
     return np.stack([upscale_frame(frame, size, method, sharpen) for frame in clip])
