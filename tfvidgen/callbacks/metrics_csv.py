@@ -15,7 +15,10 @@ class MetricsCSV(keras.callbacks.Callback):
 
     Each epoch the existing rows and the new one are written to a temporary
     file that replaces the CSV, so a run killed at any moment leaves a valid
-    file, and a resumed run appends to it.
+    file, and a resumed run appends to it. A run that resumes at an earlier
+    epoch than the file reaches (a failed or interrupted run restarted from
+    its backup) replaces the rows of that epoch and later ones: one row per
+    epoch, the last run's.
 
     Args:
         filename: the CSV file.
@@ -35,6 +38,7 @@ class MetricsCSV(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = {key: value for key, value in (logs or {}).items()}
         header, rows = self._existing()
+        rows = [row for row in rows if _epoch_of(row) < epoch]
         if header is None:
             keys = sorted(logs)
             if not any(key.startswith("val_") for key in keys):
@@ -51,3 +55,11 @@ class MetricsCSV(keras.callbacks.Callback):
         writer.writerows(rows)
         writer.writerow([epoch] + [value(key) for key in header[1:]])
         atomic_files.write_text(self.filename, buffer.getvalue())
+
+
+def _epoch_of(row):
+    """The epoch a row is about (its first column); a row without one sorts first and is kept."""
+    try:
+        return int(row[0])
+    except (IndexError, ValueError):
+        return -1

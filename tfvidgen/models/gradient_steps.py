@@ -28,7 +28,15 @@ class PhasedSteps:
     The family implements `_training_phases(data)` (a list of `Phase`),
     `_record(terms)` (trackers updated, logs returned) and
     `_evaluation_logs(data)`.
+
+    A step whose loss is NaN or inf (on any replica, in any phase) changes
+    nothing but the metrics: no optimizer update, the batch-norm statistics and
+    seed states of before the step. `VideoModel.fit`'s
+    `tfvidgen.callbacks.FiniteLossCheck` then stops with a `FloatingPointError`
+    naming the step.
     """
+
+    skips_non_finite_steps = True  # What FiniteLossCheck tells.
 
     def train_step(self, *args):
         return train_step(self, args, self._training_phases, self._record)
@@ -51,7 +59,7 @@ def train_step(model, args, phases, record):
         return _jax_train_step(model, state, phases(data), record)
     _check_backend()
     (data,) = args
-    return _tensorflow_train_step(phases(data), record)
+    return _tensorflow_train_step(model, phases(data), record)
 
 
 def _check_backend():
@@ -74,17 +82,60 @@ def test_step(model, args, evaluate):
     return evaluate(data)
 
 
-def _tensorflow_train_step(phases, record):
+def _tensorflow_train_step(model, phases, record):
     import tensorflow as tf
 
+    # Batch-norm statistics and seed states change in the forward pass, before the loss says whether to keep them.
+    state = model.non_trainable_variables
+    saved_state = [tf.identity(variable.value) for variable in state]
     all_terms = []
+    finite = tf.constant(True)
     for optimizer, variables, loss_fn in phases:
         with tf.GradientTape() as tape:
             loss, terms = loss_fn()
             scaled_loss = optimizer.scale_loss(loss)
-        optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
+        gradients = tape.gradient(scaled_loss, variables)
+        finite = tf.logical_and(finite, _finite_on_every_replica(loss))
+        _apply_gradients_if(finite, optimizer, gradients, variables)
         all_terms.append(terms)
+    for variable, value in zip(state, saved_state):
+        variable.assign(tf.where(finite, variable.value, value))
     return record(all_terms)
+
+
+def _apply_gradients_if(finite, optimizer, gradients, variables):
+    """`optimizer.apply_gradients` where `finite` (the same on every replica), else nothing: no step, no state."""
+    import tensorflow as tf
+
+    def apply(gradients, variables):
+        optimizer.apply_gradients(zip(gradients, variables))
+
+    if tf.__internal__.distribute.strategy_supports_no_merge_call():
+        tf.cond(finite, lambda: apply(gradients, variables), lambda: None)
+        return
+
+    # As Keras' LossScaleOptimizer does: a strategy whose apply_gradients calls merge_call (MirroredStrategy)
+    # allows no cond around it in a replica context, so the cond runs in the cross-replica context.
+    def cross_replica(distribution, finite, gradients, variables):
+        finite = distribution.experimental_local_results(finite)[0]
+        tf.cond(
+            finite,
+            lambda: distribution.extended.call_for_each_replica(apply, args=(gradients, variables)),
+            lambda: None,
+        )
+
+    tf.distribute.get_replica_context().merge_call(cross_replica, args=(finite, gradients, variables))
+
+
+def _finite_on_every_replica(loss):
+    """Whether `loss` is finite on every replica: all of them apply a step or none does."""
+    import tensorflow as tf
+
+    finite = tf.reduce_all(tf.math.is_finite(tf.cast(loss, tf.float32)))
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return finite
+    return context.all_reduce("SUM", tf.cast(tf.logical_not(finite), tf.float32)) < 0.5
 
 
 def _values(groups, state):
@@ -125,6 +176,8 @@ def _jax_train_step(model, state, phases, record):
     )
     variables = [variable for group in groups for variable in group]
     values = _values(groups, state)
+    before = values
+    finite = True
     all_terms = []
     for optimizer, phase_variables, loss_fn in phases:
         ids = [id(v) for v in phase_variables]
@@ -137,7 +190,8 @@ def _jax_train_step(model, state, phases, record):
             (loss, terms), updated = _run_in_scope(variables, values, run, overrides=zip(ids, phase_values))
             return loss, (terms, {key: value for key, value in updated.items() if key not in ids})
 
-        (_, (terms, updates)), gradients = jax.value_and_grad(scaled_loss, has_aux=True)([values[i] for i in ids])
+        (loss, (terms, updates)), gradients = jax.value_and_grad(scaled_loss, has_aux=True)([values[i] for i in ids])
+        finite = jax.numpy.logical_and(finite, jax.numpy.all(jax.numpy.isfinite(loss)))
         values = {**values, **updates}
         new_phase_values, new_optimizer_values = optimizer.stateless_apply(
             [values[id(v)] for v in optimizer.variables], gradients, [values[i] for i in ids]
@@ -145,6 +199,12 @@ def _jax_train_step(model, state, phases, record):
         values.update(zip(ids, new_phase_values))
         values.update(zip((id(v) for v in optimizer.variables), new_optimizer_values))
         all_terms.append(terms)
+    # A non-finite loss keeps the state of before the step (weights, optimizer, batch-norm statistics); the
+    # metrics still see the step, so its logs show the NaN.
+    kept = {id(variable) for variable in model.metrics_variables}
+    values = {
+        key: value if key in kept else jax.numpy.where(finite, value, before[key]) for key, value in values.items()
+    }
     logs, values = _run_in_scope(variables, values, lambda: record(all_terms))
     return logs, _state(groups, values)
 

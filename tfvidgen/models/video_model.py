@@ -138,7 +138,14 @@ class VideoModel(ConstructorConfig):
         return []
 
     def fit(self, x=None, y=None, *args, **kwargs):
+        from tfvidgen.callbacks import finite_loss_check
+
         self._check_first_batch(x, y, "fit")
+        # A NaN/inf loss in a later batch: a FloatingPointError naming the step (tfvidgen.callbacks.FiniteLossCheck).
+        if len(args) > 3:  # Keras' order: batch_size, epochs, verbose, callbacks, ...
+            args = (*args[:3], finite_loss_check.with_finite_loss_check(args[3]), *args[4:])
+        else:
+            kwargs["callbacks"] = finite_loss_check.with_finite_loss_check(kwargs.get("callbacks"))
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
