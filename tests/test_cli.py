@@ -228,6 +228,8 @@ def test_run_directory_resumes_unless_overwritten(tmp_path):
     finished = tmp_path / "finished"
     finished.mkdir()
     (finished / "model.keras").write_text("done")
+    assert _prepare_run_directory(str(finished), overwrite=False) is False  # No summary.json: finished by a rerun.
+    (finished / "summary.json").write_text("{}")  # What marks a finished run.
     with pytest.raises(FileExistsError, match="--overwrite"):
         _prepare_run_directory(str(finished), overwrite=False)
     assert _prepare_run_directory(str(finished), overwrite=True) is False and not os.listdir(finished)

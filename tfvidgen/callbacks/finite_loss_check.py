@@ -42,7 +42,8 @@ class FiniteLossCheck(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
         if not self._skips():
-            self._epoch_start = (optimizer_steps(self.model), [np.array(keras.ops.convert_to_numpy(variable)) for variable in self._state()])
+            saved = [np.array(keras.ops.convert_to_numpy(variable)) for variable in self._state()]
+            self._epoch_start = (optimizer_steps(self.model), saved)
 
     def on_train_batch_end(self, batch, logs=None):
         bad = {name: value for name, value in _numeric(logs).items() if not np.isfinite(value).all()}

@@ -1,6 +1,7 @@
 """Writes sample videos during training: GIFs, PNG grids and TensorBoard images."""
 
 import os
+import sys
 
 import keras
 import numpy as np
@@ -10,7 +11,13 @@ from tfvidgen.callbacks import previews as previews_lib
 
 
 def tensorboard_available():
-    """Whether `tf.summary` can write (it needs TensorFlow and the `tensorboard` package)."""
+    """Whether `tf.summary` can write (it needs TensorFlow and the `tensorboard` package).
+
+    Off the TensorFlow backend only where TensorFlow is imported already (by a tf.data pipeline, say): a JAX
+    run that does not need it must not import it for its logs.
+    """
+    if keras.backend.backend() != "tensorflow" and "tensorflow" not in sys.modules:
+        return False
     try:
         import tensorboard  # noqa: F401
         import tensorflow  # noqa: F401

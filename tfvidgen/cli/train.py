@@ -15,18 +15,26 @@ A run directory holds everything about a run:
     model.keras        the final model (weights, config, optimizer state)
     export/<family>/1/ the SavedModel for TF Serving (TensorFlow only: a run on JAX
                        skips it; `tfvidgen export` on its model.keras, where TensorFlow is)
+    summary.json       written last: the run is finished (timings, steps, export path)
+    train.lock         held by the run in progress (`run_lock`): a second run into the
+                       same directory stops at once, naming the holder's PID
 
 On JAX (`--backend jax`) the data comes from NumPy (`tfvidgen.data.ClipBatches`:
 Moving MNIST or video files) and training runs on every local device through
 `keras.distribution.DataParallel`; no TensorFlow is needed.
 
-Running the same command again after an interruption resumes from `backup/`.
+Running the same command again after an interruption resumes from `backup/`;
+after one that came once `model.keras` was written (during the export), it
+finishes the run (export, `summary.json`) without training again.
 Every file is written to a temporary name and renamed into place; `backup/` is
 deleted only once `model.keras` is; Ctrl-C or SIGTERM stop after the step in
 progress with a backup of that step (exit code 130). A data source that gives no
 clip fails before anything is written.
+
+On JAX a run whose data needs no tf.data imports no TensorFlow (`_seed`).
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -39,8 +47,10 @@ import keras
 from tfvidgen import atomic_files
 from tfvidgen import callbacks as tfvidgen_callbacks
 from tfvidgen import distribute
+from tfvidgen.cli import run_lock
 from tfvidgen.cli.training_data import build_datasets
 from tfvidgen.cli.training_data import describe_split
+from tfvidgen.cli.training_data import uses_tf_data
 from tfvidgen.families import PREDICTOR_FAMILIES
 from tfvidgen.models import FAMILIES
 
@@ -120,28 +130,81 @@ def compile_model(
         model.compile(optimizer=adam(learning_rate))
 
 
+SUMMARY_FILE = "summary.json"
+# The summary of the training, written before model.keras: what a rerun that finishes the run writes out.
+PENDING_SUMMARY_FILE = "summary.pending.json"
+
+
 def _check_run_directory(out, overwrite):
-    """Whether the run resumes (a `backup/` and no --overwrite); raises over a finished run. Changes nothing."""
+    """What a run in `out` does; raises over a finished run. Changes nothing.
+
+    Returns `"fresh"` (nothing there, or --overwrite), `"resume"` (a `backup/`)
+    or `"finish"` (a `model.keras` but no `summary.json`: the run stopped
+    after training, during the export).
+    """
     if overwrite:
-        return False
-    finished = os.path.exists(os.path.join(out, "model.keras"))
-    resuming = os.path.isdir(os.path.join(out, "backup"))
-    if finished and not resuming:
+        return "fresh"
+    if os.path.exists(os.path.join(out, SUMMARY_FILE)):
         raise FileExistsError(
-            f"{out!r} already holds a finished run (model.keras). Pass --overwrite to train again there, "
+            f"{out!r} already holds a finished run ({SUMMARY_FILE}). Pass --overwrite to train again there, "
             "or --out another directory."
         )
-    return resuming
+    if os.path.exists(os.path.join(out, "model.keras")):
+        return "finish"
+    return "resume" if os.path.isdir(os.path.join(out, "backup")) else "fresh"
 
 
 def _prepare_run_directory(out, overwrite):
     """Returns whether the run resumes: an interrupted run (a `backup/`) resumes unless `overwrite`."""
-    resuming = _check_run_directory(out, overwrite)
+    resuming = _check_run_directory(out, overwrite) == "resume"
     if overwrite and os.path.isdir(out):
-        shutil.rmtree(out)  # A fresh run: no stale backup, logs, samples or exports from the old one.
+        _clear(out)  # A fresh run: no stale backup, logs, samples or exports from the old one.
     os.makedirs(out, exist_ok=True)
     atomic_files.remove_leftovers(out)
     return resuming
+
+
+def _clear(out):
+    """Deletes everything in `out` but the lock this run holds."""
+    for name in os.listdir(out):
+        path = os.path.join(out, name)
+        if name == run_lock.LOCK_FILE:
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+
+
+class _TensorFlowHidden:
+    """A `sys.meta_path` finder under which `import tensorflow` fails as if it were not installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden from a JAX run)", name=name)
+        return None
+
+
+def _seed(seed, backend, tensorflow_needed):
+    """`keras.utils.set_random_seed(seed)`; on JAX, without importing TensorFlow where the run does not need it.
+
+    Keras' `set_random_seed` also seeds TensorFlow wherever it is installed, and
+    Keras asks once per process whether TensorFlow can be imported, keeping the
+    answer (its `.keras` serialization asks too, at the first save). Asked here
+    with TensorFlow hidden, Keras seeds Python, NumPy and its own generators,
+    and no later save imports TensorFlow (7 lines of TF/CUDA logs and seconds
+    of start-up a JAX run has no use for). A run on tf.data (tfds, TFRecords)
+    imports TensorFlow anyway: it is seeded as on TensorFlow.
+    """
+    if backend == "tensorflow" or tensorflow_needed or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    hidden = _TensorFlowHidden()
+    sys.meta_path.insert(0, hidden)
+    try:
+        keras.utils.set_random_seed(seed)
+    finally:
+        sys.meta_path.remove(hidden)
 
 
 def run(args):
@@ -155,10 +218,18 @@ def run(args):
     out = args.out or os.path.join("runs", f"{family}-{args.preset}")
     if not _is_chief():  # Non-chief workers keep their files apart from the chief's.
         out = os.path.join(out, f"worker-{json.loads(os.environ['TF_CONFIG'])['task']['index']}")
-    _check_run_directory(out, args.overwrite)  # Before the data is read: a finished run fails fast.
-    keras.utils.set_random_seed(args.seed)
-    distribute.set_mixed_precision(args.mixed_precision)
+    # Held until the run ends (a directory this creates is removed again if the run writes nothing).
+    with run_lock.locked(out):
+        return _run(args, family, cls, training, out)
+
+
+def _run(args, family, cls, training, out):
     backend = keras.backend.backend()
+    state = _check_run_directory(out, args.overwrite)  # Before the data is read: a finished run fails fast.
+    _seed(args.seed, backend, uses_tf_data(args))
+    if state == "finish":
+        return _finish_interrupted_run(args, family, out)
+    distribute.set_mixed_precision(args.mixed_precision)
     strategy = distribute.get_strategy(args.strategy if backend == "tensorflow" else "auto")
     scope, described = strategy.scope(), distribute.describe(strategy)
     overrides = parse_overrides(args.set)
@@ -256,7 +327,7 @@ def run(args):
     elif backend == "tensorflow":
         print("  (no TensorBoard logs: `pip install tfvidgen[tensorboard]` to write them)")
     else:
-        print("  (no TensorBoard logs: they need TensorFlow and tensorboard)")
+        print("  (no TensorBoard logs: they are written with TensorFlow and tensorboard, which a JAX run leaves out)")
     epoch_seconds = []
     epoch_start = {}
     callbacks.append(
@@ -289,8 +360,6 @@ def run(args):
             f"{out}/backup the last resume point."
         )
     prior = _fit_latent_prior(model, train, args.prior_clips) if family == "vae" else None
-    atomic_files.save_model(model, os.path.join(out, "model.keras"))
-    backup.remove()  # Only now: the final model is safely written.
     # Seconds per epoch (validation and previews included; the first also compiles): throughput figures.
     summary = {"train_seconds": round(seconds, 1), "optimizer_steps": _steps(model), "epoch_seconds": epoch_seconds}
     if backup.resumed_from:
@@ -301,23 +370,76 @@ def run(args):
         summary["latent_prior"] = prior
     if best is not None and os.path.exists(best.filepath):
         summary["best_checkpoint"] = {"path": best.filepath, "monitor": best.monitor, "value": float(best.best)}
-    if not args.no_export and _is_chief():
-        if backend == "tensorflow":
-            from tfvidgen import export
-
-            summary["export"] = export.export_for_serving(
-                model, os.path.join(out, "export", family), overwrite=True, version=1
-            )
-        else:
-            print(
-                f"  (no SavedModel: export needs TensorFlow; run `tfvidgen export --model {out}/model.keras --out DIR` "
-                "where it is installed)"
-            )
-    atomic_files.write_json(os.path.join(out, "summary.json"), summary)
+    atomic_files.write_json(os.path.join(out, PENDING_SUMMARY_FILE), summary)  # Before model.keras: see _finish.
+    atomic_files.save_model(model, os.path.join(out, "model.keras"))
+    backup.remove()  # Only now: the final model is safely written.
     print(f"  trained {summary['optimizer_steps']} steps in {seconds / 60:.1f} min; model: {out}/model.keras")
+    return _finish(args, family, out, model, summary)
+
+
+def _finish(args, family, out, model, summary):
+    """What follows model.keras: the export, then summary.json, the mark of a finished run.
+
+    An interruption here (Ctrl-C, a kill) leaves model.keras and the pending
+    summary; the same command run again comes back here without training.
+    """
+    backend = keras.backend.backend()
+    try:
+        if not args.no_export and _is_chief():
+            if backend == "tensorflow":
+                from tfvidgen import export
+
+                summary["export"] = export.export_for_serving(
+                    model, os.path.join(out, "export", family), overwrite=True, version=1
+                )
+            else:
+                print(
+                    f"  (no SavedModel: export needs TensorFlow; run `tfvidgen export --model {out}/model.keras "
+                    "--out DIR` where it is installed)"
+                )
+        atomic_files.write_json(os.path.join(out, SUMMARY_FILE), summary)
+    except KeyboardInterrupt:
+        print(
+            f"  interrupted after {out}/model.keras was written: rerun the same command to finish the run "
+            f"(export, {SUMMARY_FILE}) without training again"
+        )
+        raise
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(out, PENDING_SUMMARY_FILE))
     if "export" in summary:
         print(f"  SavedModel: {summary['export']}")
     return out
+
+
+def _finish_interrupted_run(args, family, out):
+    """A rerun after an interruption that came once model.keras was written: the export and summary.json only."""
+    try:
+        with open(os.path.join(out, "config.json")) as file:
+            trained = json.load(file).get("family")
+    except (OSError, ValueError):
+        trained = None
+    if trained not in (None, family):
+        raise ValueError(
+            f"{out!r} holds an unfinished {trained} run, not a {family} one: rerun `tfvidgen train {trained}` with "
+            "its other options to finish it, or pass --overwrite to start afresh."
+        )
+    print(
+        f"tfvidgen train {family}: {out}/model.keras is written but {SUMMARY_FILE} is not (the run was "
+        "interrupted after training); finishing it without training"
+    )
+    backup = os.path.join(out, "backup")
+    if os.path.isdir(backup):  # The kill came between model.keras and the backup's removal.
+        shutil.rmtree(backup)
+    atomic_files.remove_leftovers(out)
+    try:
+        with open(os.path.join(out, PENDING_SUMMARY_FILE)) as file:
+            summary = json.load(file)
+    except (OSError, ValueError):  # A run of an older tfvidgen, which wrote none: what the model tells.
+        summary = {}
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    summary["optimizer_steps"] = _steps(model)
+    summary["finished_by_rerun"] = True
+    return _finish(args, family, out, model, summary)
 
 
 def _fit_latent_prior(model, train, max_clips):

@@ -41,7 +41,7 @@ def _first(dataset, what, args):
     raise ValueError(video_files.no_clip_message(what, args.data))
 
 
-def _uses_tf_data(args):
+def uses_tf_data(args):
     """tf.data under TensorFlow, and for the sources only tf.data reads (tfds, TFRecords); else NumPy batches."""
     return (
         keras.backend.backend() == "tensorflow"
@@ -90,7 +90,7 @@ def build_datasets(family, model, args, training):
     Raises:
         ValueError: when the source gives no training (or validation) clip, naming the files and why.
     """
-    if not _uses_tf_data(args):
+    if not uses_tf_data(args):
         return build_numpy_batches(family, model, args, training)
     import tensorflow as tf
 
