@@ -12,6 +12,10 @@ import numbers
 # (2**32 + 3 frames used to become 3). 100,000 frames of 64x64 are 1.6 GB per clip.
 MAX_FRAMES = 100_000
 MAX_SAMPLES = 100_000
+# Frame interpolation's `factor` (new frame rate / old): 64x slow motion is beyond any use; a factor of 2**20 ran until
+# memory ran out. Shared by FrameInterpolator.interpolate_clip, its exported graph, the dev server and
+# tfvidgen.postprocess (interpolate, retime, speed). The interpolated clip is also held to MAX_FRAMES.
+MAX_INTERPOLATION_FACTOR = 64
 
 
 def _integer(name, value, minimum, maximum, what):
@@ -32,6 +36,26 @@ def positive_int(name, value, maximum=None):
 def non_negative_int(name, value, maximum=None):
     """Returns `value` as an int, or raises if it is not an integer in [0, `maximum`]."""
     return _integer(name, value, 0, maximum, "non-negative")
+
+
+def interpolated_frames(frames, factor, name="factor"):
+    """`(frames - 1) * factor + 1`, the length of a clip of `frames` frames interpolated by an integer `factor`.
+
+    Raises:
+        ValueError: naming `name` if `factor` exceeds `MAX_INTERPOLATION_FACTOR` or the result `MAX_FRAMES`.
+    """
+    if factor > MAX_INTERPOLATION_FACTOR:
+        raise ValueError(
+            f"`{name}` must be at most {MAX_INTERPOLATION_FACTOR} (tfvidgen.validation.MAX_INTERPOLATION_FACTOR). "
+            f"Received: {name}={factor!r}"
+        )
+    count = (int(frames) - 1) * int(factor) + 1 if frames > 1 else int(frames)
+    if count > MAX_FRAMES:
+        raise ValueError(
+            f"`{name}`={factor!r} would make {count:,} frames from {frames:,}; at most {MAX_FRAMES:,} "
+            "(tfvidgen.validation.MAX_FRAMES). Interpolate the clip in parts."
+        )
+    return count
 
 
 def positive_float(name, value):

@@ -156,7 +156,8 @@ def _sample_endpoint(model):
 
 def interpolator_endpoints(model):
     """`serving_default`/`interpolate`: `(frame_a, frame_b)` -> `{"middle"}`;
-    `interpolate_clip`: `(clip, factor)` -> `{"frames"}`, as `interpolate_clip`.
+    `interpolate_clip`: `(clip, factor)` -> `{"frames"}`, as `interpolate_clip`, `factor` at most
+    `validation.MAX_INTERPOLATION_FACTOR` and the frames at most `validation.MAX_FRAMES`.
 
     Batch and clip length are dynamic; height, width and channels are this model's.
     """
@@ -177,14 +178,22 @@ def interpolator_endpoints(model):
     def interpolate_clip(clip, factor):
         clip = endpoints.checked(clip, frame_shape, "clip", ("frames",) + FRAME_DIMENSIONS[1:])
         factor = endpoints.positive(endpoints.scalar(factor, "factor"), "factor")
+        # Bounded before the loop allocates anything: 2**30 used to run for minutes into ResourceExhaustedError.
+        factor = endpoints.at_most(factor, validation.MAX_INTERPOLATION_FACTOR, "factor")
+        output_frames = (tf.cast(tf.shape(clip)[0], tf.int64) - 1) * tf.cast(factor, tf.int64) + 1
         checks = [
             tf.debugging.assert_equal(
                 tf.bitwise.bitwise_and(factor, factor - 1), 0, message="`factor` must be a power of 2"
             ),
             tf.debugging.assert_positive(tf.shape(clip)[0], message="`clip` needs at least 1 frame"),
+            tf.debugging.assert_less_equal(
+                output_frames,
+                tf.constant(validation.MAX_FRAMES, tf.int64),
+                message=f"`factor` would make (frames - 1) * factor + 1 frames, more than {validation.MAX_FRAMES}",
+            ),
         ]
         with tf.control_dependencies(checks):
-            clip = tf.identity(clip)
+            clip, factor = tf.identity(clip), tf.identity(factor)
 
         def double_frame_rate(rate, frames):
             middles = tf.cast(model(tf.stack([frames[:-1], frames[1:]], axis=1), training=False), tf.float32)

@@ -6,12 +6,18 @@ frames around it. `interpolate` uses `step = 1 / factor`, `retime` converts
 frame rates, `tfvidgen.postprocess.speed` plays faster or slower. The
 `iter_*` forms stream: they hold two source frames at a time, so they run over
 videos of any length.
+
+At most `tfvidgen.validation.MAX_INTERPOLATION_FACTOR` (64) output frames are
+made per source frame, and the functions returning whole clips make at most
+`tfvidgen.validation.MAX_FRAMES`.
 """
 
 import fractions
+import math
 
 import numpy as np
 
+from tfvidgen import validation
 from tfvidgen.postprocess import clips as clips_lib
 from tfvidgen.postprocess.flow_interpolator import FlowInterpolator
 
@@ -49,7 +55,7 @@ def iter_resampled(frames, step, method="flow", interpolator=None):
         frames: an iterable of frames `(height, width, channels)`, uint8 or
             float in [0, 1]; read lazily, two at a time.
         step: source frames per output frame (0.5 doubles the frame rate,
-            2 halves it); positive.
+            2 halves it); at least `1 / MAX_INTERPOLATION_FACTOR`.
         method: `"flow"` (optical flow, `FlowInterpolator`), `"blend"`
             (linear blending) or `"repeat"` (the earlier frame).
         interpolator: anything with `interpolate(frame_a, frame_b, times)`,
@@ -59,12 +65,17 @@ def iter_resampled(frames, step, method="flow", interpolator=None):
         Frames like the input's, up to the last source frame.
 
     Raises:
-        ValueError: for a non-positive `step`, an unknown `method`, frames of
-            changing shape or no frame at all.
+        ValueError: for a `step` below `1 / MAX_INTERPOLATION_FACTOR`, an
+            unknown `method`, frames of changing shape or no frame at all.
     """
-    step = _frame_step(clips_lib.positive_number("step", step))
-    if step == 0:
-        raise ValueError(f"`step` is too small to represent. Received: step={float(step)!r}")
+    requested = clips_lib.positive_number("step", step)
+    step = _frame_step(requested)
+    if step < fractions.Fraction(1, validation.MAX_INTERPOLATION_FACTOR):
+        raise ValueError(
+            f"`step` must be at least 1/{validation.MAX_INTERPOLATION_FACTOR}: at most "
+            f"{validation.MAX_INTERPOLATION_FACTOR} output frames per source frame "
+            f"(tfvidgen.validation.MAX_INTERPOLATION_FACTOR). Received: step={requested!r}"
+        )
     interpolator = _resolve(method, interpolator)
     iterator = iter(frames)
     previous = next(iterator, None)
@@ -97,6 +108,7 @@ def iter_resampled(frames, step, method="flow", interpolator=None):
 def iter_interpolated(frames, factor=2, method="flow", interpolator=None):
     """Streams the frames with `factor - 1` new frames between each neighbour pair."""
     factor = clips_lib.integer("factor", factor, minimum=1)
+    validation.interpolated_frames(1, factor)  # The factor's bound; a stream's length is not known.
     return iter_resampled(frames, fractions.Fraction(1, factor), method, interpolator)
 
 
@@ -105,7 +117,8 @@ def interpolate(clip, factor=2, method="flow", interpolator=None):
 
     Args:
         clip: `(frames, height, width, channels)`, float in [0, 1] or uint8.
-        factor: integer >= 1 (2, 4, 8, ...: the frame rate multiplier).
+        factor: integer >= 1 (2, 4, 8, ...: the frame rate multiplier), at
+            most `tfvidgen.validation.MAX_INTERPOLATION_FACTOR` (64).
         method: `"flow"` (default), `"blend"` or `"repeat"`.
         interpolator: see `iter_resampled`.
 
@@ -113,24 +126,44 @@ def interpolate(clip, factor=2, method="flow", interpolator=None):
         float32 `((frames - 1) * factor + 1, height, width, channels)` in
         [0, 1]; every `factor`-th frame is an original frame.
 
+    Raises:
+        ValueError: naming `factor` if it is above `MAX_INTERPOLATION_FACTOR`
+            or would make more than `tfvidgen.validation.MAX_FRAMES` frames.
+
     Example:
 
     >>> smooth = interpolate(clip, factor=4)   # 16 frames -> 61
     """
+    factor = clips_lib.integer("factor", factor, minimum=1)
     clip = clips_lib.as_clip(clip)
+    validation.interpolated_frames(len(clip), factor)
     return np.stack(list(iter_interpolated(clip, factor, method, interpolator)))
 
 
 def retime(clip, source_fps, target_fps, method="flow", interpolator=None):
     """Converts a clip from `source_fps` to `target_fps`, keeping its duration.
 
-    Any ratio works (24 -> 60, 30 -> 25): output frame `j` is the source at
-    time `j / target_fps`.
+    Any ratio up to `tfvidgen.validation.MAX_INTERPOLATION_FACTOR` (64) works
+    (24 -> 60, 30 -> 25): output frame `j` is the source at time
+    `j / target_fps`.
 
     Returns:
-        float32 `(floor((frames - 1) * target_fps / source_fps) + 1, H, W, C)`.
+        float32 `(floor((frames - 1) * target_fps / source_fps) + 1, H, W, C)`,
+        at most `tfvidgen.validation.MAX_FRAMES` frames.
     """
-    clip = clips_lib.as_clip(clip)
     source_fps = clips_lib.positive_number("source_fps", source_fps)
     target_fps = clips_lib.positive_number("target_fps", target_fps)
+    if target_fps > source_fps * validation.MAX_INTERPOLATION_FACTOR:
+        raise ValueError(
+            f"`target_fps` must be at most {validation.MAX_INTERPOLATION_FACTOR} times `source_fps` "
+            f"(tfvidgen.validation.MAX_INTERPOLATION_FACTOR). Received: target_fps={target_fps!r}, "
+            f"source_fps={source_fps!r}"
+        )
+    clip = clips_lib.as_clip(clip)
+    frames = math.floor((len(clip) - 1) * target_fps / source_fps) + 1
+    if frames > validation.MAX_FRAMES:
+        raise ValueError(
+            f"`target_fps`={target_fps!r} would make {frames:,} frames from {len(clip):,}; at most "
+            f"{validation.MAX_FRAMES:,} (tfvidgen.validation.MAX_FRAMES). Retime the clip in parts."
+        )
     return np.stack(list(iter_resampled(clip, source_fps / target_fps, method, interpolator)))

@@ -96,8 +96,14 @@ class ExportedModel:
         return outputs["middle"]
 
     def interpolate_clip(self, clip, factor=2):
-        """`((frames - 1) * factor + 1, H, W, C)`: `factor - 1` frames inserted between neighbours."""
-        outputs = self._call(
-            "interpolate_clip", clip=tf.convert_to_tensor(clip, tf.float32), factor=tf.constant(factor, tf.int32)
-        )
+        """`((frames - 1) * factor + 1, H, W, C)`: `factor - 1` frames inserted between neighbours.
+
+        `factor` is bounded here as in the model (`validation.MAX_INTERPOLATION_FACTOR`, the frames by
+        `validation.MAX_FRAMES`), so an export whose graph does not check it yet cannot be asked for 2**30.
+        """
+        factor = validation.positive_int("factor", factor)
+        clip = tf.convert_to_tensor(clip, tf.float32)
+        if clip.shape.rank:
+            validation.interpolated_frames(clip.shape[0], factor)
+        outputs = self._call("interpolate_clip", clip=clip, factor=tf.constant(factor, tf.int32))
         return outputs["frames"]

@@ -242,12 +242,18 @@ class FrameInterpolator(VideoModel, keras.Model):
 
         Args:
             clip: `(frames, height, width, channels)` in [0, 1], frames >= 1.
-            factor: a power of 2 (1 returns the clip).
+            factor: a power of 2 (1 returns the clip), at most
+                `tfvidgen.validation.MAX_INTERPOLATION_FACTOR` (64).
             batch_size: pairs run through the network at once.
 
         Returns:
             float32 tensor `((frames - 1) * factor + 1, height, width,
             channels)`; the input frames are at positions 0, factor, 2 * factor...
+
+        Raises:
+            ValueError: for a factor that is not a power of 2, above
+                `MAX_INTERPOLATION_FACTOR`, or making more than
+                `tfvidgen.validation.MAX_FRAMES` frames.
         """
         clip = validation.float32_tensor(clip)
         if len(clip.shape) != 4 or clip.shape[0] == 0:
@@ -258,6 +264,7 @@ class FrameInterpolator(VideoModel, keras.Model):
         factor = validation.positive_int("factor", factor)
         if factor & (factor - 1):
             raise ValueError(f"`factor` must be a power of 2 (1, 2, 4, 8, ...). Received: factor={factor}")
+        validation.interpolated_frames(clip.shape[0], factor)  # Before any work: 2**20 used to run out of memory.
         frames = self._check_frames(clip, "clip")
         for _ in range(factor.bit_length() - 1):
             if frames.shape[0] < 2:
