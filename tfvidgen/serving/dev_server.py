@@ -8,31 +8,51 @@ same JSON: `GET /v1/models/NAME[/versions/N]`, `.../metadata`, and
 against it works against `tensorflow_model_server --rest_api_port`.
 
 It always answers, with a JSON body: a request body that is not a JSON object,
-nested too deeply, larger than `max_request_bytes` (413) or not sent within
-`read_timeout` seconds (408) gets a 4xx error naming the problem; an unexpected
-failure is a 500 with its message. Non-finite outputs (NaN, Inf) are returned
-as JSON `null`, with the header `X-Tfvidgen-Warning` saying how many.
+nested too deeply, with both `instances` and `inputs`, with true/false where
+numbers are expected, larger than `max_request_bytes` (413), a request (request
+line, headers and body together) not received within `read_timeout` seconds
+(408), or a count beyond tfvidgen's bounds (`factor` above
+`tfvidgen.validation.MAX_INTERPOLATION_FACTOR`, refused before the graph runs)
+gets a 4xx error naming the problem; an unexpected failure is a 500 with its
+message. Non-finite outputs (NaN, Inf) are returned as JSON `null`, with the
+header `X-Tfvidgen-Warning` saying how many.
 """
 
 import http.server
+import io
 import json
 import math
 import os
 import re
 import socket
 import threading
+import time
 
 import numpy as np
 import tensorflow as tf
 from google.protobuf import json_format
 
+from tfvidgen import validation
 from tfvidgen.export import saved_model as saved_model_lib
 from tfvidgen.export.servable import signature_defs
 
 DEFAULT_MAX_REQUEST_BYTES = 32 * 2**20
 DEFAULT_READ_TIMEOUT = 30.0
+# Connections the kernel holds before the server accepts them; socketserver's 5 reset clients of a burst.
+LISTEN_BACKLOG = 1024
 WARNING_HEADER = "X-Tfvidgen-Warning"
 _ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?(?P<rest>/metadata|:predict)?$")
+# Scalar inputs of tfvidgen's signatures: (bound, its name). Checked before the graph runs, so that an export made
+# before its graph checked them cannot be asked for a clip of 2**30 frames.
+_SCALAR_BOUNDS = {
+    "factor": (validation.MAX_INTERPOLATION_FACTOR, "tfvidgen.validation.MAX_INTERPOLATION_FACTOR"),
+    "num_future_frames": (validation.MAX_FRAMES, "tfvidgen.validation.MAX_FRAMES"),
+    "num_samples": (validation.MAX_SAMPLES, "tfvidgen.validation.MAX_SAMPLES"),
+}
+# "assertion failed: [message] [Condition x <= y did not hold element-wise:] [x (Cast:0) = ] [value] ..."
+_ASSERTION = re.compile(
+    r"assertion failed: \[(?P<message>[^\]]*)\](?: \[Condition [^\]]*\] \[x [^\]]*\] \[(?P<x>[^\]]*)\])?"
+)
 
 
 class _Model:
@@ -75,7 +95,9 @@ class _Model:
         }
 
 
-def _inputs_from(body, specs):
+def _inputs_from(body, specs, may_hold_booleans=True):
+    if "instances" in body and "inputs" in body:
+        raise ValueError("The request body must have 'instances' (row format) or 'inputs' (columnar format), not both.")
     if "instances" in body:
         rows = body["instances"]
         if not isinstance(rows, list) or not rows:
@@ -95,11 +117,22 @@ def _inputs_from(body, specs):
     missing = sorted(set(specs) - set(values))
     if missing:
         raise ValueError(f"Missing inputs {missing}; the signature takes {sorted(specs)}.")
-    return {name: _tensor(name, values[name], specs[name].dtype) for name in specs}
+    return {name: _tensor(name, values[name], specs[name].dtype, may_hold_booleans) for name in specs}
 
 
-def _tensor(name, value, dtype):
-    """`value` as a tensor of `dtype`; integers are never truncated (2.5) or wrapped (2**40) on the way."""
+def _has_boolean(value):
+    if isinstance(value, bool):
+        return True
+    return isinstance(value, list) and any(_has_boolean(item) for item in value)
+
+
+def _tensor(name, value, dtype, may_hold_booleans=True):
+    """`value` as a tensor of `dtype`; integers are never truncated (2.5) or wrapped (2**40) on the way.
+
+    JSON true/false are refused for numeric inputs: NumPy would make them 1 and 0 silently.
+    """
+    if dtype != tf.bool and may_hold_booleans and _has_boolean(value):
+        raise ValueError(f"Input '{name}' must hold numbers ({dtype.name}); received true/false.")
     array = np.asarray(value)
     if dtype.is_integer:
         if array.dtype.kind == "f" and not (np.isfinite(array).all() and (array == np.round(array)).all()):
@@ -113,7 +146,20 @@ def _tensor(name, value, dtype):
                 f"Input '{name}' must be within [{dtype.min}, {dtype.max}] ({dtype.name}); received values in "
                 f"[{array.min()}, {array.max()}]."
             )
+    if name in _SCALAR_BOUNDS and array.size == 1 and array.dtype.kind in "iu":
+        maximum, bound_name = _SCALAR_BOUNDS[name]
+        if array.item() > maximum:
+            raise ValueError(f"Input '{name}' must be at most {maximum:,} ({bound_name}); received {array.item():,}.")
     return tf.constant(array, dtype=dtype)
+
+
+def _op_error_message(error):
+    """An in-graph check's message on one line (`factor` must be at most 64. Received: 128), else TF's message."""
+    match = _ASSERTION.search(error.message)
+    if not match:
+        return error.message
+    received = f". Received: {match.group('x')}" if match.group("x") is not None else ""
+    return match.group("message") + received
 
 
 def _json_ready(value):
@@ -157,17 +203,81 @@ class RequestError(Exception):
         self.status = status
 
 
+class _DeadlineReader(io.RawIOBase):
+    """The connection's reads against one deadline per request, where a socket timeout restarts on every byte.
+
+    A client sending a byte a second held a thread for as long as it liked
+    against a 30 s socket timeout; here the request line, headers and body
+    together get `read_timeout` seconds.
+    """
+
+    def __init__(self, connection, idle_timeout):
+        self.connection = connection
+        self.idle_timeout = idle_timeout  # The socket's timeout between reads, i.e. while the response is written.
+        self.start(idle_timeout)
+
+    def start(self, seconds):
+        self.deadline = time.monotonic() + seconds
+        self.received = 0
+        self.timed_out = False
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self.timed_out = True
+            raise TimeoutError("The request's read deadline has passed.")
+        self.connection.settimeout(remaining)
+        try:
+            count = self.connection.recv_into(buffer)
+        except TimeoutError:
+            self.timed_out = True
+            raise
+        finally:
+            self.connection.settimeout(self.idle_timeout)
+        self.received += count
+        return count
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "tfvidgen-dev-server"
 
     def setup(self):
         self.timeout = self.server.read_timeout  # Applied to the socket: a stalled client cannot hold a thread.
         super().setup()
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self.server.read_timeout))
+
+    def handle_one_request(self):
+        reader = self.rfile.raw
+        reader.start(self.server.read_timeout)  # The deadline covers this request's line, headers and body.
+        self.answered = False
+        super().handle_one_request()
+        if reader.timed_out and reader.received and not self.answered:
+            # The request line or headers stalled (a stalled body is answered in `_read_body`).
+            if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+                self.request_version = "HTTP/1.1"
+            self.requestline = getattr(self, "requestline", "")
+            try:
+                self._send(408, {"error": self._timeout_message()})
+            except OSError:
+                pass
+            self.close_connection = True
+
+    def _timeout_message(self):
+        return f"The request was not received within {self.server.read_timeout:g} s."
 
     def log_message(self, *args):  # Quiet by default.
         pass
 
     def _send(self, status, body, headers=None):
+        self.answered = True
         data = json.dumps(body, allow_nan=False).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -196,7 +306,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except RequestError as error:
             self._send(error.status, {"error": str(error)})
         except (ValueError, TypeError, KeyError, tf.errors.OpError) as error:
-            message = error.message if isinstance(error, tf.errors.OpError) else str(error)
+            message = _op_error_message(error) if isinstance(error, tf.errors.OpError) else str(error)
             self._send(400, {"error": message})
         except (socket.timeout, ConnectionError):
             self.close_connection = True  # The client is gone or stalled; nothing can be sent.
@@ -230,7 +340,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         try:
             data = self.rfile.read(length)
         except socket.timeout:
-            raise RequestError(408, f"The request body was not received within {self.server.read_timeout:g} s.")
+            raise RequestError(408, self._timeout_message()) from None
         if len(data) < length:
             raise RequestError(400, f"The request body ended after {len(data):,} of {length:,} bytes.")
         try:
@@ -239,6 +349,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             raise RequestError(400, "The request body is nested too deeply.") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise RequestError(400, f"The request body is not valid JSON: {error}") from None
+        self.may_hold_booleans = b"true" in data or b"false" in data
         if not isinstance(body, dict):
             raise RequestError(
                 400,
@@ -259,7 +370,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         function = signatures[name]
         specs = function.structured_input_signature[1]
         try:
-            inputs = _inputs_from(body, specs)
+            inputs = _inputs_from(body, specs, self.may_hold_booleans)
         except RecursionError:
             raise RequestError(400, "An input is nested too deeply.") from None
         response, replaced = _response(function(**inputs), row="instances" in body)
@@ -278,7 +389,8 @@ class DevServer:
         host: interface to bind; keep the default loopback address.
         port: TCP port; 0 picks a free one (see `url`).
         max_request_bytes: larger request bodies get a 413 (default 32 MiB).
-        read_timeout: seconds a client may take to send its request (408 after).
+        read_timeout: seconds a client may take to send a request, its line,
+            headers and body together (408 after).
 
     Example:
 
@@ -306,8 +418,7 @@ class DevServer:
                 "`max_request_bytes` and `read_timeout` must be positive and finite. "
                 f"Received: max_request_bytes={max_request_bytes!r}, read_timeout={read_timeout!r}"
             )
-        self.httpd = http.server.ThreadingHTTPServer((host, port), _Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), _Handler)
         self.httpd.models = {name: _Model(name, path) for name, path in models.items()}
         self.httpd.max_request_bytes = int(max_request_bytes)
         self.httpd.read_timeout = float(read_timeout)
@@ -324,10 +435,10 @@ class DevServer:
         return self
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self.thread is not None:
+        if self.thread is not None:  # `shutdown` waits for `serve_forever`: forever on a server never started.
+            self.httpd.shutdown()
             self.thread.join(timeout=10)
+        self.httpd.server_close()
 
     def __enter__(self):
         return self.start()
