@@ -1,8 +1,16 @@
+import importlib
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from tfvidgen.data import digits
 from tfvidgen.data import moving_mnist
+
+# `tfvidgen.data.moving_mnist` is the function; the module holds the digit bank.
+moving_mnist_lib = importlib.import_module("tfvidgen.data.moving_mnist")
 
 
 def _clips(**kwargs):
@@ -111,3 +119,49 @@ def test_missing_mnist_is_a_clear_error(tmp_path):
 def test_bad_arguments(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         moving_mnist(num_clips=1, **kwargs)
+
+
+def _python_ops(dataset):
+    """Names of the Python-calling ops (py_function, numpy_function) in a dataset's graph and its functions."""
+    import tensorflow as tf
+
+    graph = tf.compat.v1.GraphDef.FromString(tf.raw_ops.DatasetToGraphV2(input_dataset=dataset._variant_tensor).numpy())
+    nodes = list(graph.node) + [node for function in graph.library.function for node in function.node_def]
+    return sorted({node.op for node in nodes if "PyFunc" in node.op})
+
+
+def test_the_pipeline_runs_no_python():
+    # A Python renderer in tf.data keeps interpreter shutdown waiting on the pipeline's threads (issue 27).
+    assert _python_ops(moving_mnist(num_clips=4, num_frames=4, frame_size=16)) == []
+    assert _python_ops(moving_mnist(num_frames=4, frame_size=16, return_metadata=True)) == []
+
+
+def test_the_renderer_draws_each_digit_where_its_trajectory_says():
+    frames, labels, trajectories = _clips(num_frames=6, frame_size=32, num_digits=1)
+    bank, bank_labels = moving_mnist_lib.digit_bank("glyphs", "train", 14)
+    for clip in range(6):
+        (y, x) = trajectories[clip, 0, 0]
+        patch = np.rint(frames[clip, 0, y : y + 14, x : x + 14, 0] * 255).astype(np.uint8)
+        # The patch is one of the bank's digits, with the label the metadata gives.
+        matches = np.flatnonzero((bank == patch).all(axis=(1, 2)))
+        assert len(matches) > 0 and labels[clip, 0] in bank_labels[matches]
+        assert frames[clip, 0, ..., 0].sum() * 255 == pytest.approx(float(patch.astype(np.int64).sum()), abs=1e-2)
+
+
+@pytest.mark.slow
+def test_a_script_keeping_a_partly_read_iterator_exits(tmp_path):
+    # The README's pattern: a prefetched, partly read infinite pipeline alive at the end of a script.
+    # With a Python renderer in the pipeline 4 of 4 such scripts never exited.
+    script = tmp_path / "keep_iterator.py"
+    script.write_text(
+        "from tfvidgen import data\n"
+        "iterator = iter(data.batch_dataset(data.moving_mnist(num_frames=20, frame_size=64, seed=123), 16))\n"
+        "print(tuple(next(iterator).shape))\n"
+    )
+    # The tfvidgen under test, wherever it is installed from.
+    source_root = os.path.abspath(os.path.join(os.path.dirname(moving_mnist_lib.__file__), "..", ".."))
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="1")
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")]))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=environment)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "(16, 20, 64, 64, 1)"
