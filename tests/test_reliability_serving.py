@@ -119,6 +119,8 @@ def test_postprocess_interpolation_refuses_a_factor_beyond_the_bound():
         postprocess.retime(clip, 10, 1000, method="repeat")
     with pytest.raises(ValueError, match=r"`step` must be at least 1/64: at most 64 output frames per source frame"):
         postprocess.speed(clip, 1 / 128, method="repeat")
+    with pytest.raises(ValueError, match=r"`step` must be at least 1/64.*Received: step=0.0078125"):
+        postprocess.iter_resampled(iter(clip), 1 / 128, method="repeat")  # At the call, not at the first frame.
     with pytest.raises(ValueError, match=r"`factor`=64 would make 127,937 frames from 2,000; at most 100,000"):
         postprocess.interpolate(np.zeros((2000, 2, 2, 1), np.float32), 64, method="repeat")
     with pytest.raises(ValueError, match=r"`target_fps`=640.0 would make 127,937 frames from 2,000; at most 100,000"):

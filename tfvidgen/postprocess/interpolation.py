@@ -61,12 +61,13 @@ def iter_resampled(frames, step, method="flow", interpolator=None):
         interpolator: anything with `interpolate(frame_a, frame_b, times)`,
             e.g. a configured `FlowInterpolator`; `None` uses the default one.
 
-    Yields:
-        Frames like the input's, up to the last source frame.
+    Returns:
+        An iterator of frames like the input's, up to the last source frame.
 
     Raises:
-        ValueError: for a `step` below `1 / MAX_INTERPOLATION_FACTOR`, an
-            unknown `method`, frames of changing shape or no frame at all.
+        ValueError: for a `step` below `1 / MAX_INTERPOLATION_FACTOR` or an
+            unknown `method` (at the call), frames of changing shape or no
+            frame at all (while iterating).
     """
     requested = clips_lib.positive_number("step", step)
     step = _frame_step(requested)
@@ -76,8 +77,10 @@ def iter_resampled(frames, step, method="flow", interpolator=None):
             f"{validation.MAX_INTERPOLATION_FACTOR} output frames per source frame "
             f"(tfvidgen.validation.MAX_INTERPOLATION_FACTOR). Received: step={requested!r}"
         )
-    interpolator = _resolve(method, interpolator)
-    iterator = iter(frames)
+    return _resampled(iter(frames), step, method, _resolve(method, interpolator))
+
+
+def _resampled(iterator, step, method, interpolator):
     previous = next(iterator, None)
     if previous is None:
         raise ValueError("No frame to resample: the clip or video has 0 frames.")
