@@ -155,6 +155,24 @@ def test_the_dev_server_refuses_a_huge_factor_without_running_the_graph(interpol
     assert status == 200 and np.asarray(response["outputs"]).shape == (65, 16, 16, 1)
 
 
+def test_the_dev_server_bounds_the_numbers_it_sends(interpolator):
+    _, base, _ = interpolator
+    body = {"signature_name": "interpolate_clip", "inputs": {"clip": _clip(3).tolist(), "factor": 4}}
+    with DevServer({"interp": base}, max_response_values=2000) as server:  # 9 frames of 16x16 are 2,304.
+        assert _post(server, body) == (
+            400,
+            {
+                "error": "The response would hold 2,304 numbers; this server sends at most 2,000 "
+                "(max_response_values). Ask for fewer frames or samples."
+            },
+        )
+        body["inputs"]["factor"] = 2
+        status, response = _post(server, body)
+        assert status == 200 and np.asarray(response["outputs"]).shape == (5, 16, 16, 1)
+    with pytest.raises(ValueError, match=r"`max_response_values` must be a positive integer \(>= 1\). Received: "):
+        DevServer({"interp": base}, max_response_values=0)
+
+
 # === Item 8: bodies the server used to answer with 200, one deadline per request, a burst of connections ===
 
 

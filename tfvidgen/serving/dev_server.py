@@ -11,9 +11,10 @@ It always answers, with a JSON body: a request body that is not a JSON object,
 nested too deeply, with both `instances` and `inputs`, with true/false where
 numbers are expected, larger than `max_request_bytes` (413), a request (request
 line, headers and body together) not received within `read_timeout` seconds
-(408), or a count beyond tfvidgen's bounds (`factor` above
+(408), a count beyond tfvidgen's bounds (`factor` above
 `tfvidgen.validation.MAX_INTERPOLATION_FACTOR`, refused before the graph runs)
-gets a 4xx error naming the problem; an unexpected failure is a 500 with its
+or outputs of more than `max_response_values` numbers gets a 4xx error naming
+the problem; an unexpected failure is a 500 with its
 message. Non-finite outputs (NaN, Inf) are returned as JSON `null`, with the
 header `X-Tfvidgen-Warning` saying how many.
 """
@@ -38,6 +39,9 @@ from tfvidgen.export.servable import signature_defs
 
 DEFAULT_MAX_REQUEST_BYTES = 32 * 2**20
 DEFAULT_READ_TIMEOUT = 30.0
+# Output numbers in one response, about 700 MB of JSON (and 1 GB of Python floats while it is written):
+# 8,192 frames of 64x64x1, 2,730 of 64x64x3.
+DEFAULT_MAX_RESPONSE_VALUES = 2**25
 # Connections the kernel holds before the server accepts them; socketserver's 5 reset clients of a burst.
 LISTEN_BACKLOG = 1024
 WARNING_HEADER = "X-Tfvidgen-Warning"
@@ -373,7 +377,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             inputs = _inputs_from(body, specs, self.may_hold_booleans)
         except RecursionError:
             raise RequestError(400, "An input is nested too deeply.") from None
-        response, replaced = _response(function(**inputs), row="instances" in body)
+        outputs = function(**inputs)
+        values = sum(int(np.prod(value.shape)) for value in outputs.values())
+        if values > self.server.max_response_values:
+            raise ValueError(
+                f"The response would hold {values:,} numbers; this server sends at most "
+                f"{self.server.max_response_values:,} (max_response_values). Ask for fewer frames or samples."
+            )
+        response, replaced = _response(outputs, row="instances" in body)
         headers = {}
         if replaced:
             headers[WARNING_HEADER] = f"{replaced} non-finite output values (NaN or Inf) were sent as null"
@@ -391,6 +402,8 @@ class DevServer:
         max_request_bytes: larger request bodies get a 413 (default 32 MiB).
         read_timeout: seconds a client may take to send a request, its line,
             headers and body together (408 after).
+        max_response_values: outputs holding more numbers get a 400 instead
+            of a response (default 2**25, about 700 MB of JSON).
 
     Example:
 
@@ -405,6 +418,7 @@ class DevServer:
         port=0,
         max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
         read_timeout=DEFAULT_READ_TIMEOUT,
+        max_response_values=DEFAULT_MAX_RESPONSE_VALUES,
     ):
         if not models:
             raise ValueError("`models` must name at least one model: {name: base_path}.")
@@ -418,10 +432,12 @@ class DevServer:
                 "`max_request_bytes` and `read_timeout` must be positive and finite. "
                 f"Received: max_request_bytes={max_request_bytes!r}, read_timeout={read_timeout!r}"
             )
+        max_response_values = validation.positive_int("max_response_values", max_response_values)
         self.httpd = _Server((host, port), _Handler)
         self.httpd.models = {name: _Model(name, path) for name, path in models.items()}
         self.httpd.max_request_bytes = int(max_request_bytes)
         self.httpd.read_timeout = float(read_timeout)
+        self.httpd.max_response_values = max_response_values
         self.thread = None
 
     @property
