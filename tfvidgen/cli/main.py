@@ -6,8 +6,11 @@ code 1; set TFVIDGEN_DEBUG=1 for the traceback.
 """
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 
 from tfvidgen.cli import checks
 from tfvidgen.cli import postprocess as postprocess_cli
@@ -233,6 +236,32 @@ def build_parser():
     return parser
 
 
+@contextlib.contextmanager
+def _interrupt_deferred():
+    """Holds Ctrl-C back until the block ends, then raises KeyboardInterrupt.
+
+    `import tensorflow` runs C extension initialisers (TensorFlow's, and
+    jaxlib's through tf.lite when JAX is installed) and JAX's garbage-collector
+    callback. A KeyboardInterrupt raised inside them was swallowed (the command
+    went on and exited 0: 4 of 12 SIGINTs sent during the import) or aborted
+    the process (exit -6); a C initialiser that meets it can also report a
+    SystemError ("listobject.c: bad argument to internal function").
+    """
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler  # Ignored (nohup), or the caller's own.
+    ):
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
 def _quietly_import_tensorflow():
     """Imports TensorFlow with its C++ start-up logs held back (replayed if the import fails).
 
@@ -245,7 +274,7 @@ def _quietly_import_tensorflow():
         return
     import tempfile
 
-    with tempfile.TemporaryFile() as captured:
+    with _interrupt_deferred(), tempfile.TemporaryFile() as captured:
         sys.stderr.flush()
         saved = os.dup(2)
         os.dup2(captured.fileno(), 2)
