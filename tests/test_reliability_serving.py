@@ -151,6 +151,8 @@ def test_the_dev_server_refuses_a_huge_factor_without_running_the_graph(interpol
     assert response == {
         "error": "`factor` would make (frames - 1) * factor + 1 frames, more than 100000. Received: 102337"
     }
+    status, response = _post(server, {"signature_name": "interpolate_clip", "inputs": {"clip": clip, "factor": 3}})
+    assert (status, response) == (400, {"error": "`factor` must be a power of 2"})
     status, response = _post(server, {"signature_name": "interpolate_clip", "inputs": {"clip": clip, "factor": 64}})
     assert status == 200 and np.asarray(response["outputs"]).shape == (65, 16, 16, 1)
 

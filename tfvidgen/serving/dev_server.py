@@ -54,8 +54,10 @@ _SCALAR_BOUNDS = {
     "num_samples": (validation.MAX_SAMPLES, "tfvidgen.validation.MAX_SAMPLES"),
 }
 # "assertion failed: [message] [Condition x <= y did not hold element-wise:] [x (Cast:0) = ] [value] ..."
+# Only `x <= y` (`endpoints.at_most`) has the value checked as x; others (shapes, ranks) compare intermediates.
 _ASSERTION = re.compile(
-    r"assertion failed: \[(?P<message>[^\]]*)\](?: \[Condition [^\]]*\] \[x [^\]]*\] \[(?P<x>[^\]]*)\])?"
+    r"assertion failed: \[(?P<message>[^\]]*)\]"
+    r"(?: \[Condition x <= y did not hold[^\]]*\] \[x [^\]]*\] \[(?P<x>[^\]]*)\])?"
 )
 
 
