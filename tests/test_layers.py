@@ -9,6 +9,7 @@ from tfvidgen.layers import BrightnessTrack
 from tfvidgen.layers import CoordinateChannels
 from tfvidgen.layers import DepthToSpace
 from tfvidgen.layers import LatentPrior
+from tfvidgen.layers import LeakyReLU
 from tfvidgen.layers import MinibatchStddev
 from tfvidgen.layers import Sampling
 from tfvidgen.layers import SpaceToDepth
@@ -221,3 +222,19 @@ def test_time_distributed_spectral_norm_takes_one_power_step_per_call():
     kernel = layer.kernel.numpy().reshape(-1, 3)
     expected = vector @ kernel.T @ kernel
     np.testing.assert_allclose(stepped, expected / np.linalg.norm(expected), rtol=1e-4)
+
+
+def test_leaky_relu_equals_keras_layer_and_round_trips():
+    values = np.random.default_rng(0).normal(size=(4, 3, 5)).astype("float32")
+    values[0, 0, :3] = [0.0, -0.0, 1e-30]
+    ours, theirs = LeakyReLU(0.2, name="act"), keras.layers.LeakyReLU(0.2)
+    np.testing.assert_array_equal(ours(values), theirs(values))
+    with tf.GradientTape() as tape:
+        inputs = tf.constant(values[1:])
+        tape.watch(inputs)
+        outputs = ours(inputs)
+    np.testing.assert_array_equal(tape.gradient(outputs, inputs), np.where(values[1:] > 0, 1.0, np.float32(0.2)))
+    restored = LeakyReLU.from_config(json.loads(json.dumps(ours.get_config())))
+    assert restored.negative_slope == pytest.approx(0.2) and restored.name == "act"
+    with pytest.raises(ValueError, match="`negative_slope` must be in \\[0, 1\\].*Received: negative_slope=1.5"):
+        LeakyReLU(1.5)

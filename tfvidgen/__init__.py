@@ -7,7 +7,11 @@ Submodules are imported on first use, so `import tfvidgen` is cheap.
 
 import importlib
 
+from tfvidgen import quiet_import
+
 __version__ = "0.1.0"
+
+quiet_import.install()  # TensorFlow's C++ start-up lines, held back (replayed if its import fails).
 
 _SUBMODULES = (
     "callbacks",

@@ -3,6 +3,7 @@
 from tfvidgen.layers.brightness_track import BrightnessTrack
 from tfvidgen.layers.coordinate_channels import CoordinateChannels
 from tfvidgen.layers.latent_prior import LatentPrior
+from tfvidgen.layers.leaky_relu import LeakyReLU
 from tfvidgen.layers.minibatch_stddev import MinibatchStddev
 from tfvidgen.layers.patching import DepthToSpace
 from tfvidgen.layers.patching import SpaceToDepth

@@ -67,14 +67,20 @@ def spectrally_normalized(layer, enabled, name, **kwargs):
     return keras.layers.SpectralNormalization(layer, name=name, **kwargs) if enabled else layer
 
 
-def downsampling_stack(x, filters, strides, spectral_norm=False, batch_norm=False, name="down"):
-    """`Conv3D(kernel 4, stride)` -> [BatchNorm] -> LeakyReLU(0.2), one per entry of `filters`."""
+def downsampling_stack(
+    x, filters, strides, spectral_norm=False, batch_norm=False, name="down", leaky_relu=keras.layers.LeakyReLU
+):
+    """`Conv3D(kernel 4, stride)` -> [BatchNorm] -> LeakyReLU(0.2), one per entry of `filters`.
+
+    `leaky_relu` is the LeakyReLU layer class (`tfvidgen.layers.LeakyReLU` where
+    TensorFlow's remapper mis-fuses Keras' one).
+    """
     for index, (layer_filters, stride) in enumerate(zip(filters, strides)):
         conv = keras.layers.Conv3D(layer_filters, 4, strides=stride, padding="same", name=f"{name}_conv_{index}")
         x = spectrally_normalized(conv, spectral_norm, f"{name}_spectral_norm_{index}")(x)
         if batch_norm:
             x = keras.layers.BatchNormalization(name=f"{name}_batch_norm_{index}")(x)
-        x = keras.layers.LeakyReLU(0.2, name=f"{name}_leaky_relu_{index}")(x)
+        x = leaky_relu(0.2, name=f"{name}_leaky_relu_{index}")(x)
     return x
 
 

@@ -104,7 +104,14 @@ def train_feature_classifier(out, steps=2000, batch_size=32, seed=0, validation_
     start = time.monotonic()
     # Ten epochs of steps/10 so that progress is printed as it goes.
     epochs = min(10, steps)
-    model.fit(source("train").batch(batch_size).prefetch(2), steps_per_epoch=steps // epochs, epochs=epochs, verbose=2)
+    # shuffle=False: the generated stream is random already (Keras warns that it ignores shuffle on a dataset).
+    model.fit(
+        source("train").batch(batch_size).prefetch(2),
+        steps_per_epoch=steps // epochs,
+        epochs=epochs,
+        shuffle=False,
+        verbose=2,
+    )
     seconds = time.monotonic() - start
     held_out = source("validation", validation_clips).batch(batch_size)
     correct = {"digits": [], "motion": []}

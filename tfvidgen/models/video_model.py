@@ -146,6 +146,9 @@ class VideoModel(ConstructorConfig):
             args = (*args[:3], finite_loss_check.with_finite_loss_check(args[3]), *args[4:])
         else:
             kwargs["callbacks"] = finite_loss_check.with_finite_loss_check(kwargs.get("callbacks"))
+        if hasattr(x, "element_spec") and len(args) < 7 and "shuffle" not in kwargs:
+            # Keras ignores `shuffle` for a tf.data pipeline, and warns on every fit that its default is True.
+            kwargs["shuffle"] = False
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):

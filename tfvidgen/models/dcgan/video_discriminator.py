@@ -4,6 +4,7 @@ import keras
 
 from tfvidgen import validation
 from tfvidgen.layers import BrightnessTrack
+from tfvidgen.layers import LeakyReLU
 from tfvidgen.layers import MinibatchStddev
 from tfvidgen.layers import TimeDistributed
 from tfvidgen.layers import blocks
@@ -76,7 +77,9 @@ class VideoDiscriminator(ConstructorConfig, keras.Model):
         # === Functional Model ===
         clips = keras.Input(clip_shape, name="clips")
         x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_signed")(clips)
-        x = blocks.downsampling_stack(x, filters, strides, spectral_norm=spectral_norm, name="discriminator")
+        x = blocks.downsampling_stack(
+            x, filters, strides, spectral_norm=spectral_norm, name="discriminator", leaky_relu=LeakyReLU
+        )
         if minibatch_stddev_group is not None:
             x = MinibatchStddev(minibatch_stddev_group, name="minibatch_stddev")(x)
         x = keras.layers.Flatten(name="flatten")(x)
@@ -112,7 +115,7 @@ def _frame_stream(clips, clip_shape, filters, spectral_norm):
         conv = keras.layers.Conv2D(layer_filters, 4, strides=2, padding="same", name=f"frame_conv2d_{index}")
         conv = blocks.spectrally_normalized(conv, spectral_norm, f"frame_spectral_norm_{index}")
         x = TimeDistributed(conv, name=f"frame_conv_{index}")(x)
-        x = keras.layers.LeakyReLU(0.2, name=f"frame_leaky_relu_{index}")(x)
+        x = LeakyReLU(0.2, name=f"frame_leaky_relu_{index}")(x)
     x = keras.layers.Reshape((clip_shape[0], -1), name="frame_flatten")(x)
     dense = blocks.spectrally_normalized(
         keras.layers.Dense(1, name="frame_logit_dense"), spectral_norm, "frame_logit_spectral_norm"
@@ -127,7 +130,7 @@ def _brightness_stream(clips, filters, spectral_norm):
     for index, layer_filters in enumerate(filters):
         conv = keras.layers.Conv1D(layer_filters, 3, padding="same", name=f"brightness_conv_{index}")
         x = blocks.spectrally_normalized(conv, spectral_norm, f"brightness_conv_{index}_spectral_norm")(x)
-        x = keras.layers.LeakyReLU(0.2, name=f"brightness_leaky_relu_{index}")(x)
+        x = LeakyReLU(0.2, name=f"brightness_leaky_relu_{index}")(x)
     x = keras.layers.Flatten(name="brightness_flatten")(x)
     dense = keras.layers.Dense(1, dtype="float32", name="brightness_logit")
     return blocks.spectrally_normalized(dense, spectral_norm, "brightness_logit_spectral_norm", dtype="float32")(x)
