@@ -229,11 +229,15 @@ def test_leaky_relu_equals_keras_layer_and_round_trips():
     values[0, 0, :3] = [0.0, -0.0, 1e-30]
     ours, theirs = LeakyReLU(0.2, name="act"), keras.layers.LeakyReLU(0.2)
     np.testing.assert_array_equal(ours(values), theirs(values))
-    with tf.GradientTape() as tape:
-        inputs = tf.constant(values[1:])
-        tape.watch(inputs)
-        outputs = ours(inputs)
-    np.testing.assert_array_equal(tape.gradient(outputs, inputs), np.where(values[1:] > 0, 1.0, np.float32(0.2)))
+    gradients = []
+    for layer in (ours, theirs):
+        with tf.GradientTape() as tape:
+            inputs = tf.constant(values)
+            tape.watch(inputs)
+            outputs = layer(inputs) * tf.constant(values + 3.0)
+        gradients.append(tape.gradient(outputs, inputs))
+    np.testing.assert_array_equal(gradients[0], gradients[1])
+    np.testing.assert_array_equal(gradients[0], np.where(values > 0, 1.0, np.float32(0.2)) * (values + 3.0))
     restored = LeakyReLU.from_config(json.loads(json.dumps(ours.get_config())))
     assert restored.negative_slope == pytest.approx(0.2) and restored.name == "act"
     with pytest.raises(ValueError, match="`negative_slope` must be in \\[0, 1\\].*Received: negative_slope=1.5"):
