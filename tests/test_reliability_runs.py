@@ -388,3 +388,22 @@ def test_a_jax_training_run_imports_no_tensorflow_where_it_is_installed(tmp_path
         assert json.load(file)["versions"].keys() == {"keras", "python", "jax"}
     reloaded = keras.saving.load_model(out / "model.keras")  # Saved on JAX without TensorFlow, loads here.
     assert type(reloaded).__name__ == "ConvLSTMPredictor" and int(reloaded.optimizer.iterations.numpy()) == 2
+
+
+def test_the_nan_check_watches_losses_lets_callbacks_end_and_raises_after_fit():
+    keras.utils.set_random_seed(0)
+    model = _compiled_tiny("vae")
+    check = callbacks.FiniteLossCheck()
+    check.set_model(model)
+    check.on_train_begin()
+    check.on_train_batch_end(0, {"loss": 1.0, "psnr": float("inf")})  # A perfect prediction's PSNR is inf.
+    check.raise_error()  # Nothing to raise.
+    assert check.error is None and not model.stop_training
+
+    ended = []
+    batches = _batches_with_nan_in_the_third("vae")
+    dataset = tf.data.Dataset.from_tensor_slices(np.stack(batches))
+    recorder = keras.callbacks.LambdaCallback(on_train_end=lambda logs: ended.append(True))
+    with pytest.raises(FloatingPointError, match="optimizer step 3 \\(epoch 1, batch 3\\)"):
+        model.fit(dataset, epochs=3, verbose=0, callbacks=[recorder])
+    assert ended == [True]  # on_train_end ran: callbacks close their files before the error.

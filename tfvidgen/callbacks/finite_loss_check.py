@@ -7,14 +7,16 @@ from tfvidgen.callbacks.resumable_backup import optimizer_steps
 
 
 class FiniteLossCheck(keras.callbacks.Callback):
-    """Raises `FloatingPointError` at the first batch whose logged losses or metrics are NaN or inf.
+    """Stops `fit` with a `FloatingPointError` at the first batch whose logged losses are NaN or inf.
 
     `VideoModel.fit` adds it to every tfvidgen model's `fit` (unless the callbacks
     already handle non-finite values: this one, `LastGoodCheckpoint` or Keras'
     `TerminateOnNaN`). Keras' `TerminateOnNaN` watches `loss` only, which the GAN
     does not log, and stops without an error.
 
-    The model `fit` leaves behind holds no NaN. The training steps of
+    The callback stops training at that batch; `VideoModel.fit` raises the error
+    (`raise_error()`) after Keras has ended training, so every callback's
+    `on_train_end` runs. The model `fit` leaves behind holds no NaN. The training steps of
     `gradient_steps.PhasedSteps` (every family but the interpolator) skip a step
     whose loss is not finite: the weights, the optimizer state and the
     batch-norm statistics stay those of the step before. For a model on Keras'
@@ -30,6 +32,7 @@ class FiniteLossCheck(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.epoch = 0
+        self.error = None
         self._epoch_start = None
 
     def _skips(self):
@@ -45,9 +48,14 @@ class FiniteLossCheck(keras.callbacks.Callback):
             saved = [np.array(keras.ops.convert_to_numpy(variable)) for variable in self._state()]
             self._epoch_start = (optimizer_steps(self.model), saved)
 
+    def on_train_begin(self, logs=None):
+        self.error = None
+
     def on_train_batch_end(self, batch, logs=None):
-        bad = {name: value for name, value in _numeric(logs).items() if not np.isfinite(value).all()}
-        if not bad:
+        # Losses only: a metric may be inf on a good step (PSNR of a perfect prediction).
+        losses = {name: value for name, value in _numeric(logs).items() if "loss" in name}
+        bad = {name: value for name, value in losses.items() if not np.isfinite(value).all()}
+        if not bad or self.error is not None:
             return
         if hasattr(self.model, "jax_state_sync"):  # Keras' JAX trainer holds the step's state until a sync.
             self.model.jax_state_sync()
@@ -61,10 +69,17 @@ class FiniteLossCheck(keras.callbacks.Callback):
             for variable, value in zip(self._state(), saved):
                 variable.assign(value)
             kept = f"The weights and optimizer state are restored to those of step {start} (the epoch's start)."
-        raise FloatingPointError(
+        # Raised by `VideoModel.fit` once Keras has ended training (callbacks' on_train_end closes their files).
+        self.error = FloatingPointError(
             f"`fit` stopped at optimizer step {step} (epoch {self.epoch + 1}, batch {batch + 1}): the loss became "
             f"NaN or inf ({values}). {kept} Check that batch for NaN/Inf values, or lower the learning rate."
         )
+        self.model.stop_training = True
+
+    def raise_error(self):
+        """Raises the `FloatingPointError` of the batch that stopped training, if one did."""
+        if self.error is not None:
+            raise self.error
 
 
 def _numeric(logs):

@@ -29,9 +29,12 @@ class PhasedSteps:
     `_record(terms)` (trackers updated, logs returned) and
     `_evaluation_logs(data)`.
 
-    A step whose loss is NaN or inf (on any replica, in any phase) changes
-    nothing but the metrics: no optimizer update, the batch-norm statistics and
-    seed states of before the step. `VideoModel.fit`'s
+    A step whose loss or gradients are NaN or inf (on any replica) changes
+    nothing but the metrics from that phase on: no optimizer update, the
+    batch-norm statistics and seed states of before the step. On TensorFlow a
+    phase before the bad one keeps its update (it had a finite loss and finite
+    gradients: the GAN's discriminator when only the generator's loss fails);
+    on JAX the whole step is undone. `VideoModel.fit`'s
     `tfvidgen.callbacks.FiniteLossCheck` then stops with a `FloatingPointError`
     naming the step.
     """
@@ -95,7 +98,7 @@ def _tensorflow_train_step(model, phases, record):
             loss, terms = loss_fn()
             scaled_loss = optimizer.scale_loss(loss)
         gradients = tape.gradient(scaled_loss, variables)
-        finite = tf.logical_and(finite, _finite_on_every_replica(loss))
+        finite = tf.logical_and(finite, _finite_on_every_replica(loss, _checked_gradients(optimizer, gradients)))
         _apply_gradients_if(finite, optimizer, gradients, variables)
         all_terms.append(terms)
     for variable, value in zip(state, saved_state):
@@ -110,6 +113,7 @@ def _apply_gradients_if(finite, optimizer, gradients, variables):
     def apply(gradients, variables):
         optimizer.apply_gradients(zip(gradients, variables))
 
+    # tf.__internal__ (private): the test Keras' own LossScaleOptimizer makes for the same cond, no public twin.
     if tf.__internal__.distribute.strategy_supports_no_merge_call():
         tf.cond(finite, lambda: apply(gradients, variables), lambda: None)
         return
@@ -127,11 +131,25 @@ def _apply_gradients_if(finite, optimizer, gradients, variables):
     tf.distribute.get_replica_context().merge_call(cross_replica, args=(finite, gradients, variables))
 
 
-def _finite_on_every_replica(loss):
-    """Whether `loss` is finite on every replica: all of them apply a step or none does."""
+def _checked_gradients(optimizer, gradients):
+    """The gradients whose finiteness decides the step: none under loss scaling, which skips inf steps itself.
+
+    A finite loss with an inf gradient (an exploding phase) would write inf into
+    the weights, and in the GAN into the next phase's loss. A
+    `LossScaleOptimizer` must see its inf gradients: they lower its scale.
+    """
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return []
+    return [gradient for gradient in gradients if gradient is not None]
+
+
+def _finite_on_every_replica(loss, gradients=()):
+    """Whether `loss` and `gradients` are finite on every replica: all of them apply a step or none does."""
     import tensorflow as tf
 
     finite = tf.reduce_all(tf.math.is_finite(tf.cast(loss, tf.float32)))
+    for gradient in gradients:
+        finite = tf.logical_and(finite, tf.reduce_all(tf.math.is_finite(gradient)))
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
         return finite
@@ -192,6 +210,8 @@ def _jax_train_step(model, state, phases, record):
 
         (loss, (terms, updates)), gradients = jax.value_and_grad(scaled_loss, has_aux=True)([values[i] for i in ids])
         finite = jax.numpy.logical_and(finite, jax.numpy.all(jax.numpy.isfinite(loss)))
+        for gradient in _checked_gradients(optimizer, gradients):
+            finite = jax.numpy.logical_and(finite, jax.numpy.all(jax.numpy.isfinite(gradient)))
         values = {**values, **updates}
         new_phase_values, new_optimizer_values = optimizer.stateless_apply(
             [values[id(v)] for v in optimizer.variables], gradients, [values[i] for i in ids]

@@ -8,14 +8,13 @@ import sys
 import keras
 import numpy as np
 
+from tfvidgen.models import preset_files
 from tfvidgen.models.constructor_config import ConstructorConfig
 
-PRESET_CONFIG_FILE = "config.json"
-PRESET_WEIGHTS_FILE = "model.weights.h5"
-# The repository's saved_models/ (the pretrained presets live there, beside the package in a checkout).
-SAVED_MODELS = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "saved_models"
-)
+PRESET_CONFIG_FILE = preset_files.CONFIG_FILE
+PRESET_WEIGHTS_FILE = preset_files.WEIGHTS_FILE
+# The pretrained presets: tfvidgen/presets/ in the package (a checkout's saved_models/ points there).
+SAVED_MODELS = preset_files.presets_root()
 
 # Frames a little outside [0, 1] (resampling overshoot) pass; 0-255 frames do not.
 RANGE_TOLERANCE = 1e-3
@@ -27,8 +26,9 @@ class VideoModel(ConstructorConfig):
     Gives each family the same entry points:
     - `presets` (a dict of plain dicts) and `from_preset(preset, load_weights=True,
       **overrides)`, which also loads pretrained presets, keras-hub style: a directory with
-      `config.json` and `model.weights.h5` (`save_to_preset`), or a short
-      name in `pretrained` (e.g. `"moving_mnist"`: `saved_models/<family>_cpu_small`);
+      `config.json` and `model.weights.h5` (`save_to_preset`), a short name
+      in `pretrained` (e.g. `"moving_mnist"`: `tfvidgen/presets/<family>_cpu_small`,
+      shipped in the wheel), or an archive's URL with its sha256;
     - `get_config`/`from_config` from the constructor (`ConstructorConfig`);
     - `compile_from_config`, so a `.keras` file restores a custom `compile()`
       with its optimizers' state (Keras skips custom compiles otherwise);
@@ -42,7 +42,7 @@ class VideoModel(ConstructorConfig):
     """
 
     presets = {}
-    pretrained = {}  # short name -> directory name in saved_models/
+    pretrained = {}  # short name -> directory name in tfvidgen/presets/ (saved_models/ in a checkout)
     family = None  # The CLI's name of the family ("convlstm", "dcgan", ...).
     checkpoint_monitor = "val_loss"  # What `BestCheckpoint` minimises (None: no best checkpoint).
     default_learning_rate = 1e-3  # The CLI's, where a preset names none.
@@ -53,9 +53,17 @@ class VideoModel(ConstructorConfig):
 
         Args:
             preset: an architecture preset (`cls.presets`, random weights), a
-                pretrained short name (`cls.pretrained`), or a preset
-                directory (`config.json` + `model.weights.h5`, e.g.
-                `"saved_models/convlstm_cpu_small"`), loaded with its weights.
+                pretrained short name (`cls.pretrained`, shipped in the
+                package), a preset directory (`config.json` +
+                `model.weights.h5`, e.g. `"saved_models/convlstm_cpu_small"`),
+                or the URL of a `.tar.gz`/`.zip` of one preset directory
+                followed by `#sha256=` and the archive's 64 hex digits
+                (`"https://host/simvp.tar.gz#sha256=9f86d0..."`): downloaded
+                once into `$KERAS_HOME/tfvidgen_presets/` by
+                `keras.utils.get_file`, and reused while its sha256 matches.
+                A directory with a `metadata.json` has its files' sha256
+                checked against it. Pretrained presets load with their
+                weights (stored as float16, cast to the model's dtype).
             load_weights: False builds a pretrained preset's architecture and
                 training settings with random weights (to train it anew, with
                 overrides that change weight shapes).
@@ -67,7 +75,10 @@ class VideoModel(ConstructorConfig):
             TypeError: when `preset` is not a string or a path.
             ValueError: naming the unknown preset and the available ones; an
                 override that does not fit the pretrained weights; a
-                `config.json` or `model.weights.h5` that cannot be read.
+                `config.json` or `model.weights.h5` that cannot be read or
+                whose sha256 differs from `metadata.json`'s; a URL without a
+                sha256, whose download has another sha256, or that cannot be
+                fetched (named).
         """
         if isinstance(preset, str) and preset in cls.presets:
             config = copy.deepcopy(cls.presets[preset]["config"])
@@ -81,11 +92,15 @@ class VideoModel(ConstructorConfig):
             raise TypeError(f"`preset` must be {expected}. Received: preset={preset!r} of type {type(preset).__name__}")
         directory = os.fspath(preset)
         if directory in cls.pretrained:
-            directory = os.path.join(SAVED_MODELS, cls.pretrained[directory])
+            directory = os.path.join(preset_files.presets_root(), cls.pretrained[directory])
+        elif preset_files.is_url(directory):
+            directory = preset_files.fetch(directory)
         config_path = os.path.join(directory, PRESET_CONFIG_FILE)
         if not os.path.isfile(config_path):
             raise ValueError(f"Unknown {cls.__name__} preset `preset={preset!r}`; expected {expected}.")
         config = _read_preset_config(config_path, cls.__name__)
+        metadata = preset_files.read_metadata(directory)
+        preset_files.check_hash(directory, PRESET_CONFIG_FILE, metadata)
         model = cls.from_config({**config, **overrides})
         if not load_weights:
             return model
@@ -104,10 +119,16 @@ class VideoModel(ConstructorConfig):
                 f"{weights_path!r} is corrupt or unreadable as this preset's weights ({_first_line(error)}); "
                 "restore it, or pass load_weights=False for random weights."
             ) from None
+        # After the load, so a file h5py cannot read is named as such; one it reads but that changed is caught here.
+        preset_files.check_hash(directory, PRESET_WEIGHTS_FILE, metadata)
         return model
 
     def save_to_preset(self, directory):
-        """Writes a pretrained preset: `config.json` (class and config) and `model.weights.h5` (no optimizer)."""
+        """Writes a pretrained preset: `config.json` (class and config) and `model.weights.h5` (no optimizer).
+
+        The weights are the model's dtype (float32); `tools/make_preset.py DIR` stores them as float16 and writes
+        `metadata.json` with the files' sha256, as the shipped presets are.
+        """
         from tfvidgen import atomic_files
 
         os.makedirs(directory, exist_ok=True)
@@ -117,6 +138,9 @@ class VideoModel(ConstructorConfig):
             weights_only = type(self).from_config(self.get_config())
             weights_only.set_weights(self.get_weights())  # The model's variables, not the optimizer's.
             weights_only.save_weights(temporary)
+        metadata = preset_files.read_metadata(directory)
+        if metadata:  # Its hashes would refuse the new files.
+            preset_files.write_metadata(directory, **{k: v for k, v in metadata.items() if k != "sha256"})
         return directory
 
     def compile_from_config(self, config):
@@ -143,13 +167,18 @@ class VideoModel(ConstructorConfig):
         self._check_first_batch(x, y, "fit")
         # A NaN/inf loss in a later batch: a FloatingPointError naming the step (tfvidgen.callbacks.FiniteLossCheck).
         if len(args) > 3:  # Keras' order: batch_size, epochs, verbose, callbacks, ...
-            args = (*args[:3], finite_loss_check.with_finite_loss_check(args[3]), *args[4:])
+            callbacks = finite_loss_check.with_finite_loss_check(args[3])
+            args = (*args[:3], callbacks, *args[4:])
         else:
-            kwargs["callbacks"] = finite_loss_check.with_finite_loss_check(kwargs.get("callbacks"))
+            callbacks = kwargs["callbacks"] = finite_loss_check.with_finite_loss_check(kwargs.get("callbacks"))
         if hasattr(x, "element_spec") and len(args) < 7 and "shuffle" not in kwargs:
             # Keras ignores `shuffle` for a tf.data pipeline, and warns on every fit that its default is True.
             kwargs["shuffle"] = False
-        return super().fit(x, y, *args, **kwargs)
+        history = super().fit(x, y, *args, **kwargs)
+        for callback in callbacks if isinstance(callbacks, (list, tuple)) else []:
+            if isinstance(callback, finite_loss_check.FiniteLossCheck):
+                callback.raise_error()
+        return history
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._check_first_batch(x, y, "evaluate")
