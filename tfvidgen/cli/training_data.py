@@ -1,7 +1,8 @@
 """The data half of `tfvidgen train`: a run's training and validation batches from its `--data` source.
 
 Under TensorFlow, and for the sources only tf.data reads (tfds, TFRecords), they are `tf.data` datasets; on JAX
-from Moving MNIST or video files, `tfvidgen.data.ClipBatches` (NumPy, no TensorFlow). A source that gives no
+from video files, `tfvidgen.data.ClipBatches` (NumPy, no TensorFlow), and Moving MNIST is rendered on the device
+(`DeviceMovingMNIST`). A source that gives no
 clip fails here, before the run directory is written.
 """
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from tfvidgen import data as data_lib
 from tfvidgen.data import clip_batches
+from tfvidgen.data import device_moving_mnist
 from tfvidgen.data import video_files
 from tfvidgen.families import PREDICTOR_FAMILIES
 
@@ -78,7 +80,15 @@ def build_numpy_batches(family, model, args, training):
     batch_size = args.batch_size or training["batch_size"]
     train, validation = _load_splits(clip_batches.numpy_clips, family, model, args, training)
     steps = args.steps_per_epoch or training["steps_per_epoch"]
-    train = clip_batches.ClipBatches(train, batch_size, steps=steps, seed=args.seed)
+    kind, digits = data_lib.describe_source(args.data)
+    if kind == "moving_mnist" and keras.backend.backend() == "jax":
+        # Rendered on the accelerator: the step never waits for NumPy.
+        num_frames, frame_size, channels = _clip_spec(family, model, training)
+        train = device_moving_mnist.DeviceMovingMNIST(
+            batch_size, steps, num_frames, frame_size, channels, digits=digits, seed=args.seed
+        )
+    else:
+        train = clip_batches.ClipBatches(train, batch_size, steps=steps, seed=args.seed)
     if validation is not None:
         validation = clip_batches.ClipBatches(validation, min(batch_size, len(validation)), shuffle=False)
     return train, validation

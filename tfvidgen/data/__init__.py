@@ -2,6 +2,7 @@
 
 from tfvidgen.data.clip_batches import ClipBatches
 from tfvidgen.data.clip_batches import numpy_clips
+from tfvidgen.data.device_moving_mnist import DeviceMovingMNIST
 from tfvidgen.data.digits import glyph_digits
 from tfvidgen.data.digits import mnist_digits
 from tfvidgen.data.moving_mnist import generate_moving_digits

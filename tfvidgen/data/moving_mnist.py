@@ -85,18 +85,83 @@ def generate_moving_digits(
     return clips, labels[choice].astype(np.int32), positions
 
 
-def _bounce(start, velocity, time, limit):
-    """Positions of a point moving at `velocity` from `start` and reflecting off 0 and `limit`.
+def tensorflow_ops():
+    """TensorFlow's ops under the `keras.ops` names `bounce` and `place_digits` use (any Keras backend)."""
+    return _TensorFlowOps()
+
+
+class _TensorFlowOps:
+    """`keras.ops` names bound to TensorFlow: the shared math stays TF ops in `tf.data` whatever the Keras backend."""
+
+    def __getattr__(self, name):
+        return {
+            "abs": tf.abs,
+            "arange": lambda stop, dtype: tf.range(stop, dtype=dtype),
+            "cast": tf.cast,
+            "cos": tf.cos,
+            "einsum": tf.einsum,
+            "matmul": tf.linalg.matmul,
+            "max": lambda x, axis: tf.reduce_max(x, axis=axis),
+            "maximum": tf.maximum,
+            "mod": tf.math.floormod,
+            "one_hot": tf.one_hot,
+            "round": tf.round,
+            "sin": tf.sin,
+            "stack": tf.stack,
+            "take": lambda x, indices, axis: tf.gather(x, indices, axis=axis),
+            "where": tf.where,
+            "zeros_like": tf.zeros_like,
+        }[name]
+
+
+def bounce(start, angle, speed, num_frames, limits, ops):
+    """Integer top-left positions `(clips, frames, digits, 2)` of digits bouncing inside `limits`.
 
     The closed form of a reflected walk: unfolded, the motion is a straight line;
     folding it by `2 * limit` and mirroring the second half gives the bounces.
+    Shared by the TensorFlow and the `keras.ops` renderers.
+
+    Args:
+        start: float32 `(clips, digits, 2)` start positions in `[0, limits]`.
+        angle: float32 `(clips, digits)` directions in radians.
+        speed: float32 `(clips, digits)` speeds in pixels per frame.
+        num_frames: frames per clip.
+        limits: float32 `(2,)` tensor, the largest top-left `(y, x)`.
+        ops: `keras.ops` or `tensorflow_ops()`.
     """
-    limit = tf.cast(limit, tf.float32)
-    unfolded = start + velocity * time
-    folded = tf.math.floormod(unfolded, 2.0 * tf.maximum(limit, 1.0))
-    folded = limit - tf.abs(limit - folded)
+    velocity = ops.stack([ops.sin(angle), ops.cos(angle)], axis=-1) * speed[..., None]
+    time = ops.arange(num_frames, dtype="float32")[None, :, None, None]
+    unfolded = start[:, None] + velocity[:, None] * time
+    folded = ops.mod(unfolded, 2.0 * ops.maximum(limits, 1.0))
+    folded = limits - ops.abs(limits - folded)
     # A digit as large as the frame has nowhere to move.
-    return tf.where(limit > 0.0, folded, tf.zeros_like(folded))
+    positions = ops.where(limits > 0.0, folded, ops.zeros_like(folded))
+    return ops.cast(ops.round(positions), "int32")
+
+
+def place_digits(images, choice, positions, frame_size, ops):
+    """uint8 frames `(clips, frames, height, width)`: the chosen digits at `positions`, overlaps by maximum.
+
+    Each digit is placed by two one-hot shifts, rows then columns:
+    placed = rows @ glyph @ columns^T, exact for integer pixel values (even in bfloat16, which holds 0-255).
+
+    Args:
+        images: uint8 `(N, S, S)` digit images.
+        choice: int32 `(clips, digits)` indices into `images`.
+        positions: int32 `(clips, frames, digits, 2)` top-left `(y, x)` of each digit.
+        frame_size: `(height, width)`.
+        ops: `keras.ops` or `tensorflow_ops()`.
+    """
+    height, width = frame_size
+    digit = images.shape[1]
+    glyphs = ops.cast(ops.take(images, choice, axis=0), "float32")  # (clips, digits, S, S)
+    offsets = ops.arange(digit, dtype="int32")
+    rows = ops.one_hot(positions[..., 0, None] + offsets, height)  # (clips, frames, digits, S, H)
+    columns = ops.one_hot(positions[..., 1, None] + offsets, width)  # (clips, frames, digits, S, W)
+    placed = ops.einsum("ctdsh,cdsk->ctdhk", rows, glyphs)
+    placed = ops.matmul(placed, columns)  # (clips, frames, digits, H, W)
+    # Overlapping digits combine with a pixel-wise maximum, as in the benchmark.
+    return ops.cast(ops.max(placed, axis=2), "uint8")
 
 
 def render_moving_digits(seed, images, labels, num_clips, num_frames, frame_size, num_digits=2, speed_range=(2.0, 5.0)):
@@ -105,6 +170,7 @@ def render_moving_digits(seed, images, labels, num_clips, num_frames, frame_size
     Runs inside `tf.data` without the GIL (a Python renderer there keeps
     interpreter shutdown waiting on pipeline threads) and on any device. The
     draws are stateless: the same `seed` gives the same clips on every run.
+    `tfvidgen.data.device_moving_mnist` renders the same way with `keras.ops`.
 
     Args:
         seed: int64 `(2,)` tensor, the stateless random key of this batch.
@@ -130,21 +196,9 @@ def render_moving_digits(seed, images, labels, num_clips, num_frames, frame_size
     start = tf.random.stateless_uniform(shape + (2,), keys[1]) * limits
     angle = tf.random.stateless_uniform(shape, keys[2], maxval=2.0 * np.pi)
     speed = tf.random.stateless_uniform(shape, keys[3], minval=speed_range[0], maxval=speed_range[1])
-    velocity = tf.stack([tf.sin(angle), tf.cos(angle)], axis=-1) * speed[..., None]
-    time = tf.range(num_frames, dtype=tf.float32)[None, :, None, None]
-    positions = _bounce(start[:, None], velocity[:, None], time, limits)
-    positions = tf.cast(tf.round(positions), tf.int32)  # (clips, frames, digits, 2)
-
-    # Each digit is placed by two one-hot shifts, rows then columns:
-    # placed = rows @ glyph @ columns^T, exact for integer pixel values.
-    glyphs = tf.cast(tf.gather(images, choice), tf.float32)  # (clips, digits, S, S)
-    offsets = tf.range(digit)
-    rows = tf.one_hot(positions[..., 0, None] + offsets, height)  # (clips, frames, digits, S, H)
-    columns = tf.one_hot(positions[..., 1, None] + offsets, width)  # (clips, frames, digits, S, W)
-    placed = tf.einsum("ctdsh,cdsk->ctdhk", rows, glyphs)
-    placed = tf.linalg.matmul(placed, columns)  # (clips, frames, digits, H, W)
-    # Overlapping digits combine with a pixel-wise maximum, as in the benchmark.
-    clips = tf.cast(tf.reduce_max(placed, axis=2), tf.uint8)
+    ops = tensorflow_ops()
+    positions = bounce(start, angle, speed, num_frames, limits, ops)
+    clips = place_digits(images, choice, positions, frame_size, ops)
     return clips, tf.gather(labels, choice), positions
 
 
