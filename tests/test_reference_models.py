@@ -1,4 +1,9 @@
-"""The trained models shipped in saved_models/ load, serve and beat their baselines."""
+"""The trained presets shipped in saved_models/ (tfvidgen/presets/) load, export, serve and beat their baselines.
+
+No SavedModel is stored: each test exports the float16 presets once per module (`export_for_serving`, as
+`tfvidgen export --model saved_models/NAME --out DIR` does) and scores the exports, so the thresholds hold for the
+weights that ship.
+"""
 
 import os
 import subprocess
@@ -17,6 +22,23 @@ from tfvidgen.serving import ExportedModel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAVED = os.path.join(ROOT, "saved_models")
+FAMILIES = {"convlstm": "ConvLSTMPredictor", "simvp": "SimVPPredictor", "dcgan": "VideoDCGAN", "vae": "VideoVAE"}
+FAMILIES["interpolator"] = "FrameInterpolator"
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """`{"<family>_cpu_small": base directory}`: each shipped preset exported once, the way the CLI does it."""
+    from tfvidgen import models
+
+    base = tmp_path_factory.mktemp("exports")
+    paths = {}
+    for family, class_name in FAMILIES.items():
+        name = f"{family}_cpu_small"
+        model = getattr(models, class_name).from_preset(os.path.join(SAVED, name))
+        export.export_for_serving(model, base / name, version=1)
+        paths[name] = str(base / name)
+    return paths
 
 
 def _held_out(shape, count):
@@ -27,14 +49,16 @@ def _held_out(shape, count):
 @pytest.mark.parametrize(
     "name", ["convlstm_cpu_small", "simvp_cpu_small", "dcgan_cpu_small", "interpolator_cpu_small", "vae_cpu_small"]
 )
-def test_reference_model_passes_the_c_api_check(name):
-    results = export.check_servable(os.path.join(SAVED, name))
+def test_reference_model_passes_the_c_api_check(name, exports):
+    results = export.check_servable(exports[name])
     assert results and all(result["max_abs_diff"] <= 1e-4 for result in results.values())
-    assert os.path.exists(os.path.join(SAVED, name, "README.md"))
+    for file in ("README.md", "metadata.json", "config.json", "model.weights.h5"):
+        assert os.path.exists(os.path.join(SAVED, name, file))
+    assert not os.path.exists(os.path.join(SAVED, name, "1"))  # Derived by `tfvidgen export`, not stored twice.
 
 
-def test_reference_convlstm_beats_both_baselines():
-    model = ExportedModel(os.path.join(SAVED, "convlstm_cpu_small"))
+def test_reference_convlstm_beats_both_baselines(exports):
+    model = ExportedModel(exports["convlstm_cpu_small"])
     assert model.family == "convlstm" and model.frame_shape == (64, 64, 1)
     pairs = data.prediction_pairs(
         data.moving_mnist(num_clips=32, num_frames=20, frame_size=64, split="test", seed=123), 10
@@ -45,8 +69,8 @@ def test_reference_convlstm_beats_both_baselines():
     assert results["model"]["mse"] < 0.85 * best_baseline, metrics.format_table(results)
 
 
-def test_reference_simvp_meets_issue_13s_targets_and_beats_all_black_on_every_metric():
-    model = ExportedModel(os.path.join(SAVED, "simvp_cpu_small"))
+def test_reference_simvp_meets_issue_13s_targets_and_beats_all_black_on_every_metric(exports):
+    model = ExportedModel(exports["simvp_cpu_small"])
     assert model.family == "simvp" and model.frame_shape == (64, 64, 1)
     pairs = data.prediction_pairs(
         data.moving_mnist(num_clips=32, num_frames=20, frame_size=64, split="test", seed=123), 10
@@ -60,8 +84,8 @@ def test_reference_simvp_meets_issue_13s_targets_and_beats_all_black_on_every_me
     assert model_scores["mae"] < black["mae"] and model_scores["ssim"] > black["ssim"], table
 
 
-def test_reference_interpolator_beats_blending_and_matches_flow():
-    model = ExportedModel(os.path.join(SAVED, "interpolator_cpu_small"))
+def test_reference_interpolator_beats_blending_and_matches_flow(exports):
+    model = ExportedModel(exports["interpolator_cpu_small"])
     assert model.family == "interpolator" and model.frame_shape == (64, 64, 1)
     clips = data.moving_mnist(num_clips=64, num_frames=3, frame_size=64, split="test", seed=123)
     results = metrics.evaluate_interpolation(model.interpolate, data.interpolation_triplets(clips).batch(16))
@@ -72,11 +96,11 @@ def test_reference_interpolator_beats_blending_and_matches_flow():
     assert results["model"]["ssim"] > results["optical_flow"]["ssim"], metrics.format_table(results)
 
 
-def test_reference_generators_beat_the_mean_clip_baseline():
+def test_reference_generators_beat_the_mean_clip_baseline(exports):
     features = metrics.load_feature_extractor()
     real = _held_out((16, 64, 64), 128)
     for name, family in (("dcgan_cpu_small", "dcgan"), ("vae_cpu_small", "vae")):
-        model = ExportedModel(os.path.join(SAVED, name))
+        model = ExportedModel(exports[name])
         report = frechet_report(real, generate_clips(model, len(real), 32, seed=7), features)
         assert report["frechet_distance"] < report["frechet_distance_mean_clip_noise"], (name, report)
         if family == "dcgan":  # These 128 clips: 216.8 against 500.8, diversity 12.3, flicker 1.03x real.
@@ -87,7 +111,7 @@ def test_reference_generators_beat_the_mean_clip_baseline():
         if family == "vae":  # These 128 clips: 195.5 against 484.2 (issue 13: at most 0.75x), diversity 11.9.
             assert report["frechet_distance"] < 0.75 * report["frechet_distance_mean_clip_noise"], report
             assert report["diversity"] > 10.0, report
-    vae = ExportedModel(os.path.join(SAVED, "vae_cpu_small"))
+    vae = ExportedModel(exports["vae_cpu_small"])
     reconstructions = np.asarray(vae.reconstruct(real[:16]))
     # Measured on these 16 clips: 19.55 dB, SSIM 0.839 (the previous reference: 19.43 dB / 0.834; the first, 17.75 dB
     # / 0.762 on 512).
@@ -133,7 +157,7 @@ def test_cli_uses_the_reference_models_without_training(tmp_path):
         ("FrameInterpolator", "interpolator"),
     ],
 )
-def test_references_load_as_keras_presets_ready_to_fine_tune(cls, name):
+def test_references_load_as_keras_presets_ready_to_fine_tune(cls, name, exports):
     import keras
 
     from tfvidgen import models
@@ -141,7 +165,7 @@ def test_references_load_as_keras_presets_ready_to_fine_tune(cls, name):
     family = getattr(models, cls)
     by_path = family.from_preset(os.path.join(SAVED, f"{name}_cpu_small"))
     by_name = family.from_preset("moving_mnist")
-    exported = ExportedModel(os.path.join(SAVED, f"{name}_cpu_small"))
+    exported = ExportedModel(exports[f"{name}_cpu_small"])
     rng = np.random.default_rng(1)
     if name in ("convlstm", "simvp"):
         context = rng.random((2, 10, 64, 64, 1)).astype("float32")

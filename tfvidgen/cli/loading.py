@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from tfvidgen.models import FAMILIES
+from tfvidgen.models import preset_files
 from tfvidgen.serving.exported_model import ExportedModel
 
 
@@ -51,8 +52,24 @@ def _load_keras(path):
         ) from None
 
 
+def _load_preset(path):
+    """A preset directory (`config.json` + `model.weights.h5`, e.g. `saved_models/vae_cpu_small`) as its model."""
+    with open(os.path.join(path, preset_files.CONFIG_FILE)) as file:
+        try:
+            class_name = json.load(file).get("class_name")
+        except (json.JSONDecodeError, AttributeError):
+            class_name = None
+    classes = {cls.__name__: cls for cls in FAMILIES.values()}
+    if class_name not in classes:
+        raise ValueError(
+            f"{os.path.join(path, preset_files.CONFIG_FILE)!r} names no tfvidgen model class "
+            f"({', '.join(sorted(classes))}); it is not a preset's config."
+        )
+    return classes[class_name].from_preset(path)
+
+
 def load_any(path):
-    """Loads a `.keras` file, a run directory (its `model.keras`) or a SavedModel export.
+    """Loads a `.keras` file, a run directory (its `model.keras`), a preset directory (or its URL) or a SavedModel.
 
     Returns:
         A Keras model, or an `ExportedModel` for SavedModels.
@@ -61,6 +78,8 @@ def load_any(path):
         FileNotFoundError: naming the path and what was looked for.
     """
     path = os.fspath(path)
+    if preset_files.is_url(path):
+        path = preset_files.fetch(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No model at {path!r}: expected a .keras file, a run directory or a SavedModel.")
     if os.path.isfile(path):
@@ -70,9 +89,14 @@ def load_any(path):
     run_model = os.path.join(path, "model.keras")
     if os.path.exists(run_model):
         return _load_keras(run_model)
+    is_preset = all(
+        os.path.isfile(os.path.join(path, name)) for name in (preset_files.CONFIG_FILE, preset_files.WEIGHTS_FILE)
+    )
+    if is_preset and not _is_saved_model(path):
+        return _load_preset(path)
     if _is_saved_model(path):
         return ExportedModel(path)
     raise FileNotFoundError(
         f"{path!r} holds no model.keras (a finished run directory) and no SavedModel "
-        "(saved_model.pb or numbered version directories)."
+        "(saved_model.pb or numbered version directories), and is not a preset (config.json + model.weights.h5)."
     )
