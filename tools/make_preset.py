@@ -12,24 +12,12 @@ hardware, date: write them by hand from the run) and the sha256 of `config.json`
 import argparse
 import json
 import os
-import shutil
-import tempfile
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import h5py  # noqa: E402
-import numpy as np  # noqa: E402
-
 from tfvidgen import models  # noqa: E402
 from tfvidgen.models import preset_files  # noqa: E402
-
-
-def has_float32(path):
-    found = []
-    with h5py.File(path, "r") as file:
-        file.visititems(lambda name, item: found.append(name) if getattr(item, "dtype", None) == np.float32 else None)
-    return bool(found)
 
 
 def main():
@@ -39,11 +27,7 @@ def main():
     for path in args.paths:
         weights = os.path.join(path, preset_files.WEIGHTS_FILE)
         before = os.path.getsize(weights)
-        if has_float32(weights):
-            with tempfile.TemporaryDirectory() as scratch:
-                converted = os.path.join(scratch, preset_files.WEIGHTS_FILE)
-                preset_files.write_float16_weights(weights, converted)
-                shutil.move(converted, weights)
+        preset_files.store_weights_as_float16(path)
         with open(os.path.join(path, preset_files.CONFIG_FILE)) as file:
             class_name = json.load(file)["class_name"]
         metadata = {key: value for key, value in preset_files.read_metadata(path).items() if key != "sha256"}

@@ -9,6 +9,8 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
 import urllib.parse
 
 import numpy as np
@@ -66,7 +68,8 @@ def fetch(preset):
     stem, dot, suffix = basename.partition(".")
     # Keyed by the hash, so two archives of one name never share a cache entry.
     fname = f"{stem}-{expected_hash[:16]}{dot}{suffix or 'archive'}"
-    datadir = os.path.join(os.path.expanduser(keras.config.keras_home()), CACHE_SUBDIR)
+    cache_dir = cache_directory()
+    datadir = os.path.join(cache_dir, CACHE_SUBDIR)
     try:
         extracted = keras.utils.get_file(
             fname=fname,
@@ -75,6 +78,7 @@ def fetch(preset):
             hash_algorithm="sha256",
             extract=True,
             cache_subdir=CACHE_SUBDIR,
+            cache_dir=cache_dir,
         )
     except ValueError as error:
         if "hash does not match" not in str(error):
@@ -91,6 +95,17 @@ def fetch(preset):
         cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"Could not fetch the preset {url!r}: {cause}") from None
     return _preset_directory_in(extracted, url)
+
+
+def cache_directory():
+    """Where `fetch` keeps archives (under `tfvidgen_presets/`): `$KERAS_HOME` as set now, else Keras' home."""
+    import keras
+
+    base = os.path.expanduser(os.environ.get("KERAS_HOME") or keras.config.keras_home())
+    os.makedirs(base, exist_ok=True)
+    if not os.access(base, os.W_OK):  # As Keras does: a read-only home falls back to a temporary directory.
+        base = os.path.join(tempfile.gettempdir(), ".keras")
+    return base
 
 
 def _preset_directory_in(extracted, url):
@@ -160,12 +175,29 @@ def write_float16_weights(source, destination):
                     copy(item, child)
                 else:
                     value = item[()]
-                    if isinstance(value, np.ndarray) and value.dtype == np.float32:
-                        value = value.astype(np.float16)
+                    if getattr(value, "dtype", None) == np.float32:  # Arrays and 0-d values (np.float32) alike.
+                        value = np.asarray(value, dtype=np.float16)
                     dataset = group_out.create_dataset(key, data=value)
                     dataset.attrs.update(item.attrs)
 
         copy(reader, writer)
+
+
+def store_weights_as_float16(directory):
+    """Rewrites `directory/model.weights.h5` with float16 arrays; returns False when it held no float32 array."""
+    import h5py
+
+    path = os.path.join(directory, WEIGHTS_FILE)
+    found = []
+    with h5py.File(path, "r") as file:
+        file.visititems(lambda name, item: found.append(name) if getattr(item, "dtype", None) == np.float32 else None)
+    if not found:
+        return False
+    with tempfile.TemporaryDirectory(dir=directory) as scratch:
+        converted = os.path.join(scratch, WEIGHTS_FILE)
+        write_float16_weights(path, converted)
+        shutil.move(converted, path)
+    return True
 
 
 def write_metadata(directory, **fields):
