@@ -293,3 +293,30 @@ def test_a_server_never_started_stops_at_once(interpolator):
     stopping.start()
     stopping.join(timeout=5)
     assert not stopping.is_alive()
+
+
+def test_the_dev_server_refuses_a_response_too_large_before_running_the_graph(tmp_path):
+    from tfvidgen.models import VideoVAE
+
+    base = tmp_path / "vae"
+    export.export_for_serving(VideoVAE.from_preset("tiny"), base, warmup=False)
+    with DevServer({"vae": base}, max_response_values=10**6) as server:
+        sample = {"signature_name": "sample", "inputs": {"num_samples": 2, "seed": 0}}
+        status, response = _post(server, sample, "/v1/models/vae:predict")
+        assert status == 200 and np.asarray(response["outputs"]).shape == (2, 4, 16, 16, 1)
+        # 100,000 clips of 4x16x16x1 would be 102.4 million numbers computed before a refusal after the graph.
+        sample["inputs"]["num_samples"] = 100_000
+        start = time.monotonic()
+        status, response = _post(server, sample, "/v1/models/vae:predict")
+        assert time.monotonic() - start < 2.0
+        assert (status, response) == (
+            400,
+            {
+                "error": "The response would hold 102,400,000 numbers; this server sends at most 1,000,000 "
+                "(max_response_values). Ask for fewer frames or samples."
+            },
+        )
+        # A bound given as a JSON float is the same bound.
+        sample["inputs"]["num_samples"] = 1073741824.0
+        status, response = _post(server, sample, "/v1/models/vae:predict")
+        assert status == 400 and response["error"].startswith("Input 'num_samples' must be at most ")

@@ -152,11 +152,39 @@ def _tensor(name, value, dtype, may_hold_booleans=True):
                 f"Input '{name}' must be within [{dtype.min}, {dtype.max}] ({dtype.name}); received values in "
                 f"[{array.min()}, {array.max()}]."
             )
-    if name in _SCALAR_BOUNDS and array.size == 1 and array.dtype.kind in "iu":
+    if name in _SCALAR_BOUNDS and array.size == 1 and array.dtype.kind in "iuf":  # 2**30 as 1073741824.0 too.
         maximum, bound_name = _SCALAR_BOUNDS[name]
         if array.item() > maximum:
             raise ValueError(f"Input '{name}' must be at most {maximum:,} ({bound_name}); received {array.item():,}.")
     return tf.constant(array, dtype=dtype)
+
+
+def _expected_values(function, inputs):
+    """Numbers a signature's outputs will hold, from its output specs and the scalar inputs; None if unknown.
+
+    The batch is `num_samples` or the leading size of the non-scalar inputs;
+    an unknown time axis is `num_future_frames`, or the input clip's frames
+    after `factor` interpolation.
+    """
+    scalars = {name: int(value.numpy()) for name, value in inputs.items() if value.shape.rank == 0}
+    arrays = [value for value in inputs.values() if value.shape.rank]
+    batch = scalars.get("num_samples", int(arrays[0].shape[0]) if arrays else None)
+    frames = scalars.get("num_future_frames")
+    if frames is None and arrays and arrays[0].shape.rank >= 2:
+        frames = int(arrays[0].shape[1])
+        if "factor" in scalars:
+            frames = (frames - 1) * scalars["factor"] + 1
+    total = 0
+    for spec in function.structured_outputs.values():
+        shape = list(spec.shape)
+        if shape and shape[0] is None:
+            shape[0] = batch
+        if len(shape) > 1 and shape[1] is None:
+            shape[1] = frames
+        if any(size is None for size in shape):
+            return None
+        total += int(np.prod(shape, dtype=np.float64))
+    return total
 
 
 def _op_error_message(error):
@@ -364,6 +392,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             )
         return body
 
+    def _check_response_size(self, values):
+        if values is not None and values > self.server.max_response_values:
+            raise ValueError(
+                f"The response would hold {values:,} numbers; this server sends at most "
+                f"{self.server.max_response_values:,} (max_response_values). Ask for fewer frames or samples."
+            )
+
     def _post(self):
         model, version, rest = self._route()
         if rest != ":predict":
@@ -379,13 +414,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             inputs = _inputs_from(body, specs, self.may_hold_booleans)
         except RecursionError:
             raise RequestError(400, "An input is nested too deeply.") from None
+        # Before the graph runs where the request says how much it asks for (num_samples: 100,000 clips of
+        # 16x64x64x3 would be ~79 GB computed before a refusal), after it otherwise.
+        self._check_response_size(_expected_values(function, inputs))
         outputs = function(**inputs)
-        values = sum(int(np.prod(value.shape)) for value in outputs.values())
-        if values > self.server.max_response_values:
-            raise ValueError(
-                f"The response would hold {values:,} numbers; this server sends at most "
-                f"{self.server.max_response_values:,} (max_response_values). Ask for fewer frames or samples."
-            )
+        self._check_response_size(sum(int(np.prod(value.shape)) for value in outputs.values()))
         response, replaced = _response(outputs, row="instances" in body)
         headers = {}
         if replaced:
