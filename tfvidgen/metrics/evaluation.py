@@ -1,19 +1,22 @@
-"""Scoring predictions over a dataset: averages, per-frame curves, baselines."""
+"""Scoring predictions over a dataset: averages, per-frame curves, baselines.
+
+Any iterable of batches (a `tf.data.Dataset`, a list of NumPy arrays), on every Keras backend.
+"""
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from tfvidgen.metrics.frame_metrics import PER_FRAME_METRICS
 
 
 def copy_last_frame(context, horizon):
     """Baseline: repeat the last context frame `horizon` times."""
-    return tf.repeat(context[:, -1:], horizon, axis=1)
+    return np.repeat(np.asarray(context)[:, -1:], horizon, axis=1)
 
 
 def all_black(context, horizon):
     """Baseline: predict black (zero) frames."""
-    return tf.zeros_like(copy_last_frame(context, horizon))
+    return np.zeros_like(copy_last_frame(context, horizon))
 
 
 BASELINES = {"copy_last_frame": copy_last_frame, "all_black": all_black}
@@ -21,7 +24,7 @@ BASELINES = {"copy_last_frame": copy_last_frame, "all_black": all_black}
 
 def linear_blend(frame_a, frame_b):
     """Interpolation baseline: the mean of the two neighbour frames."""
-    return 0.5 * (tf.cast(frame_a, tf.float32) + tf.cast(frame_b, tf.float32))
+    return 0.5 * (np.asarray(frame_a, np.float32) + np.asarray(frame_b, np.float32))
 
 
 def optical_flow(frame_a, frame_b):
@@ -33,7 +36,7 @@ def optical_flow(frame_a, frame_b):
         interpolator.interpolate(a, b)[0]
         for a, b in zip(np.asarray(frame_a, np.float32), np.asarray(frame_b, np.float32))
     ]
-    return tf.constant(np.stack(middles), tf.float32)
+    return np.stack(middles).astype(np.float32)
 
 
 INTERPOLATION_BASELINES = {"linear_blend": linear_blend, "optical_flow": optical_flow}
@@ -48,7 +51,7 @@ class _Scores:
 
     def add(self, target, prediction):
         for name, function in PER_FRAME_METRICS.items():
-            values = function(target, prediction).numpy().astype(np.float64)  # (batch, horizon)
+            values = ops.convert_to_numpy(function(target, prediction)).astype(np.float64)  # (batch, horizon)
             self.sums[name] = self.sums.get(name, 0.0) + values.sum(axis=0)
         self.count += int(target.shape[0])
 

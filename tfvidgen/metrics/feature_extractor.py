@@ -20,7 +20,7 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 FEATURE_CLIP_SHAPE = (16, 64, 64, 1)
 NUM_DIRECTIONS = 8
@@ -57,6 +57,8 @@ def build_feature_classifier(clip_shape=FEATURE_CLIP_SHAPE, width=24, feature_di
 
 def moving_mnist_targets(element):
     """Multi-hot digit and motion-direction targets from `moving_mnist(return_metadata=True)`."""
+    import tensorflow as tf  # Training the classifier reads tf.data; using it (JAX included) does not.
+
     digits = tf.reduce_max(tf.one_hot(element["labels"], 10), axis=0)
     step = tf.cast(element["trajectories"][1] - element["trajectories"][0], tf.float32)  # (digits, 2): dy, dx
     angle = tf.atan2(step[:, 0], step[:, 1])
@@ -73,6 +75,8 @@ def train_feature_classifier(out, steps=2000, batch_size=32, seed=0, validation_
         A dict of held-out accuracies and the training time, also saved to
         `out/metrics.json`.
     """
+    import tensorflow as tf
+
     from tfvidgen.data import moving_mnist
 
     keras.utils.set_random_seed(seed)
@@ -141,19 +145,19 @@ def train_feature_classifier(out, steps=2000, batch_size=32, seed=0, validation_
 
 
 def resample_clips(clips, clip_shape):
-    """Resizes `(batch, T, H, W, C)` clips in [0, 1] to `clip_shape` (frames by nearest index)."""
-    clips = tf.convert_to_tensor(clips, tf.float32)
+    """Resizes `(batch, T, H, W, C)` clips in [0, 1] to `clip_shape` (frames by nearest index), on any backend."""
+    clips = ops.convert_to_tensor(clips, "float32")
     frames, height, width, channels = clip_shape
-    indices = tf.cast(tf.round(tf.linspace(0.0, tf.cast(tf.shape(clips)[1] - 1, tf.float32), frames)), tf.int32)
-    clips = tf.gather(clips, indices, axis=1)
-    if clips.shape[-1] == 3 and channels == 1:
-        clips = tf.image.rgb_to_grayscale(clips)
-    elif clips.shape[-1] == 1 and channels == 3:
-        clips = tf.image.grayscale_to_rgb(clips)
-    batch = tf.shape(clips)[0]
-    flat = tf.reshape(clips, tf.concat([[-1], tf.shape(clips)[2:]], axis=0))
-    flat = tf.image.resize(flat, (height, width), antialias=True)
-    return tf.reshape(flat, (batch, frames, height, width, channels))
+    indices = np.round(np.linspace(0.0, clips.shape[1] - 1, frames, dtype=np.float32)).astype("int32")
+    clips = ops.take(clips, indices, axis=1)
+    batch = clips.shape[0]
+    flat = ops.reshape(clips, (-1,) + tuple(clips.shape[2:]))
+    if flat.shape[-1] == 3 and channels == 1:
+        flat = ops.image.rgb_to_grayscale(flat)
+    elif flat.shape[-1] == 1 and channels == 3:
+        flat = ops.repeat(flat, 3, axis=-1)
+    flat = ops.image.resize(flat, (height, width), interpolation="bilinear", antialias=True)
+    return ops.reshape(flat, (batch, frames, height, width, channels))
 
 
 class ClipFeatures:
@@ -224,6 +228,8 @@ def load_feature_extractor(spec=None, batch_size=32):
             batch_size=batch_size,
             name=os.path.basename(os.path.dirname(os.path.abspath(spec))),
         )
+    import tensorflow as tf  # An I3D SavedModel is a TensorFlow graph.
+
     if tf.io.gfile.exists(os.path.join(spec, "saved_model.pb")):
         return _i3d(tf.saved_model.load(spec), batch_size)
     raise FileNotFoundError(f"No feature extractor at {spec!r}: expected a .keras file or a SavedModel directory.")
