@@ -61,7 +61,7 @@ def jax_results(tmp_path_factory):
 import json, sys, numpy as np, jax, keras
 sys.path.insert(0, {TESTS!r})
 import test_device_moving_mnist as t
-from keras.src.trainers.data_adapters import data_adapter_utils
+from keras.src.trainers.data_adapters import data_adapter_utils, py_dataset_adapter
 from tfvidgen.cli import training_data
 from tfvidgen.data import device_moving_mnist as d
 draws = dict(np.load({str(folder / "draws.npz")!r}))
@@ -70,7 +70,7 @@ images, labels = t.moving_mnist_lib.digit_bank("glyphs", "train", 7)
 render = jax.jit(lambda key: d.render_digits(key, images, labels, 4, 6, (16, 16), 1)[0])
 key = jax.random.PRNGKey(5)
 batches = d.DeviceMovingMNIST(batch_size=2, steps=3, num_frames=4, frame_size=16, seed=1)
-batch = batches[0]
+(batch,) = batches[0]
 args = type("Args", (), dict(data="moving_mnist", batch_size=None, seed=0, steps_per_epoch=2, validation_clips=0))
 model = type("Model", (), dict(frame_shape=(16, 16, 1)))
 training = {{"num_frames": 4, "batch_size": 3, "steps_per_epoch": 9}}
@@ -85,10 +85,14 @@ results = {{
     "batch_shape": list(batch.shape),
     "batch_dtype": str(batch.dtype),
     "batch_range": [float(batch.min()), float(batch.max())],
-    "batch_again_equal": bool((batches[0] == batch).all()),
-    "adapter_passes_through": next(data_adapter_utils.get_jax_iterator([batch])) is batch,
+    "batch_again_equal": bool((batches[0][0] == batch).all()),
+    "adapter_passes_through": next(data_adapter_utils.get_jax_iterator([(batch,)]))[0] is batch,
+    "fit_gets": [
+        type(x).__module__.split(".")[0]
+        for x in next(iter(py_dataset_adapter.PyDatasetAdapter(batches, shuffle=False).get_jax_iterator()))
+    ],
     "cli_source": type(train).__name__,
-    "cli_batch_shape": list(train[0].shape),
+    "cli_batch_shape": list(train[0][0].shape),
     "tensorflow_imported": "tensorflow" in sys.modules,
 }}
 print(json.dumps(results))
@@ -143,15 +147,15 @@ def test_each_digit_is_where_its_trajectory_says():
 
 def test_device_batches_on_tensorflow_match_the_numpy_source_in_shape_and_range():
     batches = device_moving_mnist.DeviceMovingMNIST(batch_size=3, steps=2, num_frames=4, frame_size=16, channels=3)
-    first = batches[0]
+    (first,) = batches[0]
     assert len(batches) == 2 and tuple(first.shape) == (3, 4, 16, 16, 3) and first.dtype == "float32"
     values = np.asarray(first)
     assert values.min() == 0.0 and values.max() == 1.0
     np.testing.assert_array_equal(values[..., 0], values[..., 2])  # Gray repeated as RGB.
-    np.testing.assert_array_equal(values, np.asarray(batches[0]))
-    assert (values != np.asarray(batches[1])).any()
+    np.testing.assert_array_equal(values, np.asarray(batches[0][0]))
+    assert (values != np.asarray(batches[1][0])).any()
     batches.on_epoch_end()
-    assert (values != np.asarray(batches[0])).any()  # A new epoch, new clips.
+    assert (values != np.asarray(batches[0][0])).any()  # A new epoch, new clips.
     with pytest.raises(TypeError, match=r"`seed` must be an int. Received: seed='1'"):
         device_moving_mnist.DeviceMovingMNIST(2, 2, 4, 16, seed="1")
 
@@ -167,6 +171,6 @@ def test_on_jax_the_shared_math_equals_tensorflow_and_batches_stay_on_the_device
     assert jax_results["batch_dtype"] == "float32" and jax_results["batch_range"] == [0.0, 1.0]
     assert jax_results["batch_again_equal"]
     # Keras' JAX trainer takes the device array as it is (no NumPy copy), and the CLI's JAX path renders there.
-    assert jax_results["adapter_passes_through"]
+    assert jax_results["adapter_passes_through"] and jax_results["fit_gets"] == ["jaxlib"]
     assert jax_results["cli_source"] == "DeviceMovingMNIST" and jax_results["cli_batch_shape"] == [3, 4, 16, 16, 1]
     assert not jax_results["tensorflow_imported"]

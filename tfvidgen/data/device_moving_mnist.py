@@ -78,10 +78,10 @@ def render_digits(seed, images, labels, num_clips, num_frames, frame_size, num_d
 
 
 class DeviceMovingMNIST(keras.utils.PyDataset):
-    """`steps` batches per epoch of Moving MNIST rendered on the device: float32 `(batch, frames, H, W, C)` in [0, 1].
+    """`steps` batches per epoch of Moving MNIST rendered on the device: `(clips,)`, float32 `(batch, frames, H, W, C)`.
 
     The endless counterpart of `ClipBatches` over `numpy_clips("moving_mnist")`
-    (same digit banks, splits, shapes and value range) without NumPy in the
+    (same digit banks, splits, shapes and [0, 1] value range) without NumPy in the
     loop: batch `i` of epoch `e` is rendered from the key `(seed, split, e, i)`
     by one compiled call, so it is the same in every run and on every backend
     run again, and it never leaves the device.
@@ -99,7 +99,7 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
     Example:
 
     >>> batches = DeviceMovingMNIST(batch_size=2, steps=3, num_frames=4, frame_size=16)
-    >>> len(batches), tuple(batches[0].shape)
+    >>> len(batches), tuple(batches[0][0].shape)
     (3, (2, 4, 16, 16, 1))
     """
 
@@ -190,7 +190,8 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
         return self.steps
 
     def __getitem__(self, index):
-        return self._render(self.epoch, index)
+        # A 1-tuple: Keras takes a bare batch only as a NumPy array.
+        return (self._render(self.epoch, index),)
 
     def on_epoch_end(self):
         self.epoch += 1
