@@ -1,17 +1,18 @@
 """Latency of every served signature through TensorFlow's C API (TF Serving's loader).
 
-    python benchmarks/serving_latency.py [saved_models/convlstm_cpu_small ...] [--repeats 20]
+    python benchmarks/serving_latency.py [saved_models/convlstm_cpu_small | exports/NAME ...] [--repeats 20]
 
-For each export (default: every model under `saved_models/`), each signature
-runs in the C API runner process at batch 1 and 16 (`sample`: 1 and 16 clips;
-`rollout`: 10 context frames -> 10 future frames), and the median of
-`--repeats` timed calls after a warm-up call is printed.
+For each export (default: every preset under `saved_models/`; a preset directory is first exported to a temporary
+directory, as `tfvidgen export --model saved_models/NAME --out DIR` does, since no SavedModel is stored), each
+signature runs in the C API runner process at batch 1 and 16 (`sample`: 1 and 16 clips; `rollout`: 10 context
+frames -> 10 future frames), and the median of `--repeats` timed calls after a warm-up call is printed.
 """
 
 import argparse
 import glob
 import os
 import statistics
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -31,6 +32,8 @@ def request(name, specs, description, batch):
             inputs[key] = np.array(0, np.int32)
         elif key == "num_future_frames":
             inputs[key] = np.array(10, np.int32)
+        elif key == "factor":  # interpolate_clip: `batch` frames doubled.
+            inputs[key] = np.array(2, np.int32)
         elif key == "latents":
             inputs[key] = rng.normal(size=(batch, config["latent_dim"])).astype(np.float32)
         else:  # A video input.
@@ -44,12 +47,25 @@ def request(name, specs, description, batch):
     return inputs
 
 
+def exported(path, scratch):
+    """`path` if it is an export, else the preset directory `path` exported under `scratch`."""
+    if export.versions(path):
+        return path
+    from tfvidgen.cli.loading import load_any
+
+    base = os.path.join(scratch, os.path.basename(os.path.normpath(path)))
+    export.export_for_serving(load_any(path), base, version=1, warmup=False)
+    return base
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("exports", nargs="*")
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
-    exports = args.exports or sorted(path for path in glob.glob("saved_models/*") if export.versions(path))
+    paths = args.exports or sorted(path for path in glob.glob("saved_models/*") if os.path.isdir(path))
+    scratch = tempfile.TemporaryDirectory(prefix="serving_latency_")
+    exports = [exported(path, scratch.name) for path in paths]
     print(f"median ms over {args.repeats} calls through TF_LoadSessionFromSavedModel/TF_SessionRun")
     print(f"{'export':28s}{'signature':22s}{'batch 1':>10s}{'batch 16':>10s}")
     for base in exports:

@@ -23,7 +23,8 @@ class ExportedModel:
 
     Example:
 
-    >>> model = ExportedModel("saved_models/convlstm_cpu_small/1")
+    >>> # tfvidgen export --model saved_models/convlstm_cpu_small --out exports/convlstm_cpu_small
+    >>> model = ExportedModel("exports/convlstm_cpu_small/1")
     >>> model.family
     'convlstm'
     >>> model.predict_future(context, 10).shape  # (batch, 10, 64, 64, 1)
