@@ -351,3 +351,13 @@ def test_the_python_api_refuses_sharpening_and_frame_rates_out_of_range(tmp_path
     with pytest.raises(ValueError, match=r"^`speed` must be at least 0.015625"):
         postprocess.process_clip(clip, speed=0.01)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_high_frame_rate_tfvidgen_wrote_reads_back_as_written(tmp_path):
+    # `--interpolate 64` of a 30 fps source writes 1920 fps; the reader took any rate >= 1000 for a time base (8 fps).
+    from tfvidgen.postprocess import reader
+
+    clip = np.random.default_rng(0).random((6, 16, 16, 3)).astype("float32")
+    postprocess.write_clip(str(tmp_path / "fast.mp4"), clip, fps=1920)
+    info = reader.probe(str(tmp_path / "fast.mp4"))
+    assert (info.fps, info.num_frames) == (1920.0, 6)

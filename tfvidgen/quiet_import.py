@@ -77,4 +77,5 @@ def install():
 
 
 def uninstall():
+    """Removes the finder `install()` put on `sys.meta_path`."""
     sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _QuietTensorFlowFinder)]

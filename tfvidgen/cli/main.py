@@ -272,24 +272,12 @@ def _quietly_import_tensorflow():
     """
     if os.environ.get("TFVIDGEN_DEBUG") or "tensorflow" in sys.modules:
         return
-    import tempfile
+    from tfvidgen import quiet_import
 
-    with _interrupt_deferred(), tempfile.TemporaryFile() as captured:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow as tf
+    with _interrupt_deferred(), quiet_import.held_back_stderr():
+        import tensorflow as tf
 
-            tf.config.list_physical_devices()  # CUDA probing logs at device discovery, not at import.
-        except BaseException:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode("utf-8", "replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+        tf.config.list_physical_devices()  # CUDA probing logs at device discovery, not at import.
 
 
 def main(argv=None):

@@ -81,11 +81,21 @@ def probe(path):
         if not ok:
             raise ValueError(f"{path!r} has no decodable frame (a zero-length or truncated video).")
         fps = capture.get(cv2.CAP_PROP_FPS)
-        fps = fps if 0 < fps < 1000 else DEFAULT_FPS
+        fps = fps if 0 < fps <= _max_stored_fps(path) else DEFAULT_FPS
         num_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or -1
         return VideoInfo(path, float(fps), num_frames, frame.shape[0], frame.shape[1])
     finally:
         capture.release()
+
+
+def _max_stored_fps(path):
+    """The highest frame rate `path`'s container holds (`writer.MAX_FPS`); above it a rate is a time base, not a rate.
+
+    tfvidgen's own 1920 fps MP4 (`--interpolate 64` of 30 fps) reads back as written.
+    """
+    from tfvidgen.postprocess import writer
+
+    return writer.MAX_FPS.get(os.path.splitext(path)[1].lower(), (999.0, ""))[0]
 
 
 def iter_frames(path, start=0, stop=None):
