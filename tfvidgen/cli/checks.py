@@ -13,9 +13,9 @@ MAX_PREDICT_FRAMES = 10_000
 # `predict`'s output, context and horizon side by side after --interpolate and --scale, as float32 frames. The
 # post-processing holds a few copies of it: a 16x16 model's 10,000 frames at --scale 4 (1.0 GiB) peaked at 1.6 GB.
 PREDICT_OUTPUT_BYTES = 2**30
-# The output frame rates `generate` and `predict` take. OpenCV's mp4v writer fails below 0.01 fps and from
-# 1000 fps writes a file that reads back as 8 fps; players show no more than ~240.
-MIN_FPS, MAX_FPS = 0.01, 240.0
+# The frame rates `generate` and `predict` take for a model's clips: from the writers' lowest
+# (tfvidgen.postprocess.writer.MIN_FPS) to ~240, the most players show (the containers store more: writer.MAX_FPS).
+MIN_CLIP_FPS, MAX_CLIP_FPS = 0.01, 240.0
 
 
 def integer_flag(flag, value, minimum, maximum=None):
@@ -41,14 +41,14 @@ def check(args):
 
 
 def _generate(args):
-    number_flag("--fps", args.fps, MIN_FPS, MAX_FPS)
+    number_flag("--fps", args.fps, MIN_CLIP_FPS, MAX_CLIP_FPS)
 
 
 def _predict(args):
     integer_flag("--horizon", args.horizon, 1, MAX_PREDICT_FRAMES)
     integer_flag("--context-frames", args.context_frames, 1, MAX_PREDICT_FRAMES)
     integer_flag("--start", args.start, 0)
-    number_flag("--fps", args.fps, MIN_FPS, MAX_FPS)
+    number_flag("--fps", args.fps, MIN_CLIP_FPS, MAX_CLIP_FPS)
 
 
 def _export(args):
