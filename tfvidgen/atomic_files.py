@@ -179,13 +179,8 @@ def save_model(model, path):
 
 
 def write_text(path, text):
-    """`text` to `path`, atomically, synced to disk before the rename (a full disk raises, naming `path`)."""
-    with atomic_path(path) as temporary:
-        with open(temporary, "w") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-    return os.fspath(path)
+    """`text` to `path` as UTF-8, atomically (see `write_bytes`)."""
+    return write_bytes(path, text.encode("utf-8"))
 
 
 def write_bytes(path, data):
