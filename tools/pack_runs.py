@@ -3,12 +3,17 @@
     python tools/pack_runs.py pack runs/gpu runs-gpu.tar       # where the runs were trained (no TensorFlow needed);
                                                                # a directory of runs, or one run
     python tools/pack_runs.py unpack runs-gpu.tar runs/gpu     # here: model.keras rebuilt per run
+    python tools/pack_runs.py unpack runs-gpu.tar runs/gpu --presets saved_models --suffix _gpu
+                                                               # and each run as a shipped preset directory
 
 A run's `model.keras` carries the optimizer state (3x the weights). The pack keeps each run's config.json,
 summary.json, metrics.csv and last samples, and its model's weights as float16 (half of float32; the models were
 trained in bfloat16 mixed precision, whose float32 master weights round to float16 with a relative error under
 5e-4). Unpacking rebuilds each model from its recorded config with those weights, as `model.keras` without
-optimizer state: ready to evaluate and export, or to fine-tune with a fresh optimizer.
+optimizer state: ready to evaluate and export, or to fine-tune with a fresh optimizer. With `--presets DIR`, each
+run also becomes a preset directory `DIR/<run name><suffix>/` as the references ship (`config.json`, float16
+`model.weights.h5`, `metadata.json` with the run's command, backend, versions, training settings and the files'
+sha256); add the evaluated metrics to its `metadata.json` and a README, then `python tools/make_preset.py DIR/NAME`.
 """
 
 import argparse
@@ -58,10 +63,11 @@ def pack(runs, archive_path):
             print(f"packed {name}: {len(weights)} weight arrays")
 
 
-def unpack(archive_path, runs):
+def unpack(archive_path, runs, presets=None, suffix=""):
     import tfvidgen.models
 
     from tfvidgen import atomic_files
+    from tfvidgen.models import preset_files
 
     with tarfile.open(archive_path) as archive:
         archive.extractall(runs, filter="data")
@@ -75,6 +81,28 @@ def unpack(archive_path, runs):
             model.set_weights([stored[f"arr_{index}"].astype(np.float32) for index in range(len(stored.files))])
         atomic_files.save_model(model, os.path.join(directory, "model.keras"))
         print(f"unpacked {directory}/model.keras ({config['model_class']}, {model.count_params():,} parameters)")
+        if presets:
+            preset = os.path.join(presets, os.path.basename(directory) + suffix)
+            model.save_to_preset(preset)
+            preset_files.store_weights_as_float16(preset)
+            summary_path = os.path.join(directory, "summary.json")
+            summary = {}
+            if os.path.exists(summary_path):
+                with open(summary_path) as file:
+                    summary = json.load(file)
+            command = config.get("command") or []
+            preset_files.write_metadata(
+                preset,
+                name=os.path.basename(preset),
+                command=" ".join(["tfvidgen", *command[1:]]) if command else None,
+                backend=config.get("backend"),
+                versions=config.get("versions"),
+                training=config.get("training"),
+                optimizer_steps=summary.get("optimizer_steps"),
+                weights_dtype="float16",
+                metrics={},  # Fill in from `tfvidgen evaluate` / benchmarks/generative_quality.py.
+            )
+            print(f"  preset {preset} (float16 weights, metadata.json)")
 
 
 def main():
@@ -82,8 +110,13 @@ def main():
     parser.add_argument("action", choices=("pack", "unpack"))
     parser.add_argument("source")
     parser.add_argument("destination")
+    parser.add_argument("--presets", help="unpack: also write each run as a preset directory under this directory")
+    parser.add_argument("--suffix", default="", help="unpack --presets: appended to each run's name (e.g. _gpu)")
     args = parser.parse_args()
-    (pack if args.action == "pack" else unpack)(args.source, args.destination)
+    if args.action == "pack":
+        pack(args.source, args.destination)
+    else:
+        unpack(args.source, args.destination, presets=args.presets, suffix=args.suffix)
 
 
 if __name__ == "__main__":
