@@ -43,8 +43,8 @@ def _load_keras(path):
             f"{error.colno}). Retrain, or use a checkpoint of the run (checkpoints/*.keras)."
         ) from None
     except (OSError, KeyError, RuntimeError) as error:  # h5py: a damaged model.weights.h5 inside the zip.
-        if isinstance(error, (FileNotFoundError, PermissionError)):
-            raise
+        if isinstance(error, OSError) and error.errno is not None:  # The system's (no space, no file handle):
+            raise  # h5py's "file signature not found" and the like carry no errno.
         cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(
             f"{path!r} holds a corrupt or unreadable model.weights.h5 ({cause}). Retrain, or use a checkpoint "
