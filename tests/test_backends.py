@@ -134,7 +134,7 @@ def test_jax_training_from_the_command_line_without_tensorflow(tmp_path, video_d
 
 
 def test_gpu_script_dry_run(tmp_path):
-    """tools/train_on_gpu.sh --smoke: the three families on JAX without TensorFlow, as on the GPU machine."""
+    """tools/train_on_gpu.sh --smoke: SimVP, the DCGAN and the VAE on JAX in bfloat16 without TensorFlow."""
     env = dict(os.environ, PYTHONPATH=WITHOUT_TENSORFLOW, PYTHON=sys.executable)
     result = subprocess.run(
         ["bash", os.path.join(REPO, "tools", "train_on_gpu.sh"), "--smoke", "--out", str(tmp_path)],
@@ -144,7 +144,13 @@ def test_gpu_script_dry_run(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    for family in ("convlstm", "dcgan", "vae"):  # The script's: the families with a GPU preset.
+    for family in ("simvp", "dcgan", "vae"):  # The script's: the CPU architectures with a gpu_cpu_small preset.
         with open(tmp_path / family / "summary.json") as file:
             assert json.load(file)["optimizer_steps"] == 2
+        with open(tmp_path / family / "config.json") as file:
+            config = json.load(file)
+        assert config["backend"] == "jax" and config["training"]["mixed_precision"] == "bfloat16"
         assert (tmp_path / family / "model.keras").exists()
+    log = (tmp_path / "gpu_run.txt").read_text()
+    assert [line.split(":")[0] for line in log.splitlines() if line.endswith(" s wall")] == ["simvp", "dcgan", "vae"]
+    assert log.count("command: ") == 3 and "--preset tiny" in log

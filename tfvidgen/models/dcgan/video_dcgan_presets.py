@@ -80,3 +80,11 @@ VIDEO_DCGAN_PRESETS = {
         "training": {"batch_size": 64, "steps_per_epoch": 1000, "epochs": 100},
     },
 }
+
+# The cpu_small networks (small enough to ship) trained on one GPU by tools/train_on_gpu.sh (JAX, bfloat16, Moving
+# MNIST rendered on the device); the flicker penalty's schedule counts steps, as on the CPU.
+VIDEO_DCGAN_PRESETS["gpu_cpu_small"] = {
+    "description": "The cpu_small DCGAN sized for one GPU: the same networks, batch 64 (tools/train_on_gpu.sh).",
+    "config": dict(VIDEO_DCGAN_PRESETS["cpu_small"]["config"]),
+    "training": dict(VIDEO_DCGAN_PRESETS["cpu_small"]["training"], batch_size=64, epochs=1000),
+}

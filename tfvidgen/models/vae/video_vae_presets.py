@@ -71,3 +71,12 @@ VIDEO_VAE_PRESETS = {
         "training": {"batch_size": 64, "steps_per_epoch": 1000, "epochs": 100},
     },
 }
+
+# The cpu_small network (small enough to ship) trained on one GPU by tools/train_on_gpu.sh (JAX, bfloat16, Moving
+# MNIST rendered on the device). A constant rate: the run's length is its time limit, and a cosine decay planned
+# over --epochs would be cut off before it ends.
+VIDEO_VAE_PRESETS["gpu_cpu_small"] = {
+    "description": "The cpu_small VAE sized for one GPU: the same network, batch 128 (tools/train_on_gpu.sh).",
+    "config": dict(VIDEO_VAE_PRESETS["cpu_small"]["config"]),
+    "training": {"batch_size": 128, "steps_per_epoch": 200, "epochs": 1000, "global_clipnorm": 10_000.0},
+}
