@@ -27,7 +27,7 @@ def _with_parameters(notebook, parameters):
 
 
 def _install_cell(notebook):
-    (cell,) = [cell for cell in notebook.cells if "pip" in cell.source]
+    (cell,) = [cell for cell in notebook.cells if cell.cell_type == "code" and '"pip", "install"' in cell.source]
     return cell.source
 
 
