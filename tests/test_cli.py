@@ -12,7 +12,7 @@ import pytest
 from conftest import write_test_video
 from tfvidgen import export
 from tfvidgen.cli.main import build_parser
-from tfvidgen.cli.train import _prepare_run_directory
+from tfvidgen.cli.run_directory import prepare as _prepare_run_directory
 from tfvidgen.cli.train import compile_model
 from tfvidgen.cli.train import parse_overrides
 

@@ -16,7 +16,7 @@ A run directory holds everything about a run:
     export/<family>/1/ the SavedModel for TF Serving (TensorFlow only: a run on JAX
                        skips it; `tfvidgen export` on its model.keras, where TensorFlow is)
     summary.json       written last: the run is finished (timings, steps, export path)
-    train.lock         held by the run in progress (`run_lock`): a second run into the
+    train.lock         held by the run in progress (`run_directory`): a second run into the
                        same directory stops at once, naming the holder's PID
 
 On JAX (`--backend jax`) the data comes from NumPy (`tfvidgen.data.ClipBatches`:
@@ -47,7 +47,7 @@ import keras
 from tfvidgen import atomic_files
 from tfvidgen import callbacks as tfvidgen_callbacks
 from tfvidgen import distribute
-from tfvidgen.cli import run_lock
+from tfvidgen.cli import run_directory
 from tfvidgen.cli.training_data import build_datasets
 from tfvidgen.cli.training_data import describe_split
 from tfvidgen.cli.training_data import uses_tf_data
@@ -130,52 +130,6 @@ def compile_model(
         model.compile(optimizer=adam(learning_rate))
 
 
-SUMMARY_FILE = "summary.json"
-# The summary of the training, written before model.keras: what a rerun that finishes the run writes out.
-PENDING_SUMMARY_FILE = "summary.pending.json"
-
-
-def _check_run_directory(out, overwrite):
-    """What a run in `out` does; raises over a finished run. Changes nothing.
-
-    Returns `"fresh"` (nothing there, or --overwrite), `"resume"` (a `backup/`)
-    or `"finish"` (a `model.keras` but no `summary.json`: the run stopped
-    after training, during the export).
-    """
-    if overwrite:
-        return "fresh"
-    if os.path.exists(os.path.join(out, SUMMARY_FILE)):
-        raise FileExistsError(
-            f"{out!r} already holds a finished run ({SUMMARY_FILE}). Pass --overwrite to train again there, "
-            "or --out another directory."
-        )
-    if os.path.exists(os.path.join(out, "model.keras")):
-        return "finish"
-    return "resume" if os.path.isdir(os.path.join(out, "backup")) else "fresh"
-
-
-def _prepare_run_directory(out, overwrite):
-    """Returns whether the run resumes: an interrupted run (a `backup/`) resumes unless `overwrite`."""
-    resuming = _check_run_directory(out, overwrite) == "resume"
-    if overwrite and os.path.isdir(out):
-        _clear(out)  # A fresh run: no stale backup, logs, samples or exports from the old one.
-    os.makedirs(out, exist_ok=True)
-    atomic_files.remove_leftovers(out)
-    return resuming
-
-
-def _clear(out):
-    """Deletes everything in `out` but the lock this run holds."""
-    for name in os.listdir(out):
-        path = os.path.join(out, name)
-        if name == run_lock.LOCK_FILE:
-            continue
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.remove(path)
-
-
 class _TensorFlowHidden:
     """A `sys.meta_path` finder under which `import tensorflow` fails as if it were not installed."""
 
@@ -219,13 +173,13 @@ def run(args):
     if not _is_chief():  # Non-chief workers keep their files apart from the chief's.
         out = os.path.join(out, f"worker-{json.loads(os.environ['TF_CONFIG'])['task']['index']}")
     # Held until the run ends (a directory this creates is removed again if the run writes nothing).
-    with run_lock.locked(out):
+    with run_directory.locked(out):
         return _run(args, family, cls, training, out)
 
 
 def _run(args, family, cls, training, out):
     backend = keras.backend.backend()
-    state = _check_run_directory(out, args.overwrite)  # Before the data is read: a finished run fails fast.
+    state = run_directory.check(out, args.overwrite)  # Before the data is read: a finished run fails fast.
     _seed(args.seed, backend, uses_tf_data(args))
     if state == "finish":
         return _finish_interrupted_run(args, family, out)
@@ -261,7 +215,7 @@ def _run(args, family, cls, training, out):
         )
     # The data before the run directory: a source without clips leaves nothing behind.
     train, validation = build_datasets(family, model, args, training)
-    resuming = _prepare_run_directory(out, args.overwrite)
+    resuming = run_directory.prepare(out, args.overwrite)
     config = {
         "family": family,
         "preset": args.preset,
@@ -370,7 +324,9 @@ def _run(args, family, cls, training, out):
         summary["latent_prior"] = prior
     if best is not None and os.path.exists(best.filepath):
         summary["best_checkpoint"] = {"path": best.filepath, "monitor": best.monitor, "value": float(best.best)}
-    atomic_files.write_json(os.path.join(out, PENDING_SUMMARY_FILE), summary)  # Before model.keras: see _finish.
+    atomic_files.write_json(
+        os.path.join(out, run_directory.PENDING_SUMMARY_FILE), summary
+    )  # Before model.keras: see _finish.
     atomic_files.save_model(model, os.path.join(out, "model.keras"))
     backup.remove()  # Only now: the final model is safely written.
     print(f"  trained {summary['optimizer_steps']} steps in {seconds / 60:.1f} min; model: {out}/model.keras")
@@ -397,15 +353,15 @@ def _finish(args, family, out, model, summary):
                     f"  (no SavedModel: export needs TensorFlow; run `tfvidgen export --model {out}/model.keras "
                     "--out DIR` where it is installed)"
                 )
-        atomic_files.write_json(os.path.join(out, SUMMARY_FILE), summary)
+        atomic_files.write_json(os.path.join(out, run_directory.SUMMARY_FILE), summary)
     except KeyboardInterrupt:
         print(
             f"  interrupted after {out}/model.keras was written: rerun the same command to finish the run "
-            f"(export, {SUMMARY_FILE}) without training again"
+            f"(export, {run_directory.SUMMARY_FILE}) without training again"
         )
         raise
     with contextlib.suppress(FileNotFoundError):
-        os.remove(os.path.join(out, PENDING_SUMMARY_FILE))
+        os.remove(os.path.join(out, run_directory.PENDING_SUMMARY_FILE))
     if "export" in summary:
         print(f"  SavedModel: {summary['export']}")
     return out
@@ -424,7 +380,7 @@ def _finish_interrupted_run(args, family, out):
             "its other options to finish it, or pass --overwrite to start afresh."
         )
     print(
-        f"tfvidgen train {family}: {out}/model.keras is written but {SUMMARY_FILE} is not (the run was "
+        f"tfvidgen train {family}: {out}/model.keras is written but {run_directory.SUMMARY_FILE} is not (the run was "
         "interrupted after training); finishing it without training"
     )
     backup = os.path.join(out, "backup")
@@ -432,7 +388,7 @@ def _finish_interrupted_run(args, family, out):
         shutil.rmtree(backup)
     atomic_files.remove_leftovers(out)
     try:
-        with open(os.path.join(out, PENDING_SUMMARY_FILE)) as file:
+        with open(os.path.join(out, run_directory.PENDING_SUMMARY_FILE)) as file:
             summary = json.load(file)
     except (OSError, ValueError):  # A run of an older tfvidgen, which wrote none: what the model tells.
         summary = {}

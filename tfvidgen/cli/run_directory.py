@@ -1,4 +1,6 @@
-"""One `tfvidgen train` per run directory: an exclusive lock on a file inside it, held for the whole run.
+"""A `tfvidgen train` run directory: its lock, what a run finds there (fresh, resume, finish) and its clearing.
+
+One `tfvidgen train` per run directory: an exclusive lock on a file inside it, held for the whole run.
 
 Two runs writing into one directory corrupt each other (one's config.json, the
 other's model.keras, a metrics.csv of both). The run takes an exclusive
@@ -9,12 +11,17 @@ held and stops at once, naming the holder's process ID, which the holder
 writes into the file. Each process of a multi-worker run locks its own
 directory (the chief `--out`, the others `--out/worker-N`).
 
-Where `fcntl` does not exist (Windows) runs are not locked.
+Where `fcntl` does not exist (Windows), or the file system has no `flock`
+(some NFS and FUSE mounts), runs are not locked.
 """
 
 import contextlib
+import errno
 import os
+import shutil
 import time
+
+from tfvidgen import atomic_files
 
 try:
     import fcntl
@@ -43,14 +50,17 @@ def locked(directory):
     try:
         yield path
     finally:
-        if created and os.listdir(directory) == [LOCK_FILE]:
-            # Removed while still held: a process that opened the old file finds it gone and starts over.
-            with contextlib.suppress(OSError):
+        try:
+            if created and os.listdir(directory) == [LOCK_FILE]:
+                # Removed while still held: a process that opened the old file finds it gone and starts over.
                 os.remove(path)
                 for folder in created:
                     os.rmdir(folder)
-        if descriptor is not None:
-            os.close(descriptor)  # Releases the lock.
+        except OSError:  # The directory went away during the run, or another process wrote into it: keep it.
+            pass
+        finally:
+            if descriptor is not None:
+                os.close(descriptor)  # Releases the lock.
 
 
 def _missing_ancestors(directory):
@@ -71,7 +81,13 @@ def _acquire(path, directory):
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        except OSError as error:
+            if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):  # Some NFS/FUSE mounts: no flock.
+                os.close(descriptor)
+                return None
+            if not isinstance(error, BlockingIOError):
+                os.close(descriptor)
+                raise
             holder = _holder(descriptor)
             os.close(descriptor)
             raise RunDirectoryInUse(
@@ -88,8 +104,12 @@ def _acquire(path, directory):
         if current is not None and os.path.samestat(current, os.fstat(descriptor)):
             break
         os.close(descriptor)  # The holder removed the file (its run wrote nothing) after this process opened it.
-    os.ftruncate(descriptor, 0)
-    os.write(descriptor, f"{os.getpid()}\n".encode())
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"{os.getpid()}\n".encode())
+    except OSError as error:
+        os.close(descriptor)
+        raise atomic_files.write_error(path, error) from error
     return descriptor
 
 
@@ -101,3 +121,49 @@ def _holder(descriptor, wait_seconds=1.0):
         if text.isdigit() or time.monotonic() > deadline:
             return text if text.isdigit() else "unknown"
         time.sleep(0.02)
+
+
+SUMMARY_FILE = "summary.json"
+# The summary of the training, written before model.keras: what a rerun that finishes the run writes out.
+PENDING_SUMMARY_FILE = "summary.pending.json"
+
+
+def check(out, overwrite):
+    """What a run in `out` does; raises over a finished run. Changes nothing.
+
+    Returns `"fresh"` (nothing there, or --overwrite), `"resume"` (a `backup/`)
+    or `"finish"` (a `model.keras` but no `summary.json`: the run stopped
+    after training, during the export).
+    """
+    if overwrite:
+        return "fresh"
+    if os.path.exists(os.path.join(out, SUMMARY_FILE)):
+        raise FileExistsError(
+            f"{out!r} already holds a finished run ({SUMMARY_FILE}). Pass --overwrite to train again there, "
+            "or --out another directory."
+        )
+    if os.path.exists(os.path.join(out, "model.keras")):
+        return "finish"
+    return "resume" if os.path.isdir(os.path.join(out, "backup")) else "fresh"
+
+
+def prepare(out, overwrite):
+    """Returns whether the run resumes: an interrupted run (a `backup/`) resumes unless `overwrite`."""
+    resuming = check(out, overwrite) == "resume"
+    if overwrite and os.path.isdir(out):
+        clear(out)  # A fresh run: no stale backup, logs, samples or exports from the old one.
+    os.makedirs(out, exist_ok=True)
+    atomic_files.remove_leftovers(out)
+    return resuming
+
+
+def clear(out):
+    """Deletes everything in `out` but the lock this run holds."""
+    for name in os.listdir(out):
+        path = os.path.join(out, name)
+        if name == LOCK_FILE:
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
