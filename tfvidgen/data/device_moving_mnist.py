@@ -144,8 +144,7 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
                 moving_mnist_lib.NUM_DIGITS,
                 moving_mnist_lib.SPEED_RANGE,
             )
-            clips = keras.ops.cast(clips, "float32")[..., None] / 255.0
-            return keras.ops.repeat(clips, 3, axis=-1) if self.channels == 3 else clips
+            return _as_frames(clips, self.channels, keras.ops)
 
         backend = keras.backend.backend()
         if backend == "jax":
@@ -179,8 +178,7 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
                     moving_mnist_lib.NUM_DIGITS,
                     moving_mnist_lib.SPEED_RANGE,
                 )
-                clips = tf.cast(clips, tf.float32)[..., None] / 255.0
-                return tf.repeat(clips, 3, axis=-1) if self.channels == 3 else clips
+                return _as_frames(clips, self.channels, tf)
 
             return lambda epoch, index: render_tf(tf.constant(epoch, tf.int64), tf.constant(index, tf.int64))
         # Other backends: eager keras.ops, an int seed per batch.
@@ -195,3 +193,9 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         self.epoch += 1
+
+
+def _as_frames(clips, channels, ops):
+    """uint8 `(batch, frames, H, W)` -> float32 `(..., channels)` in [0, 1], with `ops` (keras.ops or tf)."""
+    frames = ops.cast(clips, "float32")[..., None] / 255.0
+    return ops.repeat(frames, 3, axis=-1) if channels == 3 else frames
