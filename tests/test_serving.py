@@ -198,9 +198,9 @@ def test_the_dev_server_limits_size_and_time(served, tmp_path):
 
 def test_non_finite_outputs_come_back_as_null_with_a_warning(served, monkeypatch):
     server, _, _ = served
-    import tfvidgen.serving.dev_server as dev_server
+    from tfvidgen.serving import request_bodies
 
-    original = dev_server._response
+    original = request_bodies.response
 
     def poisoned(outputs, row):
         outputs = dict(outputs)
@@ -210,7 +210,7 @@ def test_non_finite_outputs_come_back_as_null_with_a_warning(served, monkeypatch
         outputs[name] = tf.constant(values)
         return original(outputs, row)
 
-    monkeypatch.setattr(dev_server, "_response", poisoned)
+    monkeypatch.setattr(request_bodies, "response", poisoned)
     body = b'{"signature_name": "sample", "inputs": {"num_samples": 1, "seed": 0}}'
     code, response, headers = _raw_post(server, body)
     assert code == 200 and headers["X-Tfvidgen-Warning"].startswith("2 non-finite output values")
