@@ -101,6 +101,8 @@ def evaluate_generator(model, family, clips, num_clips, batch_size=16, features=
         results["reconstruction_psnr"] = float(np.mean(per_frame_psnr(real, reconstructions)))
         results["reconstruction_ssim"] = float(np.mean(per_frame_ssim(real, reconstructions)))
         if hasattr(model, "evaluate"):
+            if not getattr(model, "compiled", True):  # A preset loads uncompiled; the ELBO needs only the defaults.
+                model.compile()
             scores = model.evaluate(real, batch_size=batch_size, return_dict=True, verbose=0)
             results["nelbo_nats_per_clip"] = float(scores["nelbo"])
             results["bits_per_dim"] = float(scores["bits_per_dim"])
