@@ -192,3 +192,31 @@ def test_the_cli_loads_a_preset_directory_and_exports_it(tiny_preset, tmp_path, 
     assert (tmp_path / "export" / "1" / "saved_model.pb").is_file()
     description = json.loads((tmp_path / "export" / "1" / "assets.extra" / "tfvidgen.json").read_text())
     assert description["class_name"] == "ConvLSTMPredictor"
+
+
+def test_an_archive_keras_did_not_extract_is_extracted_once_and_safely(tmp_path):
+    # Keras before 3.6 returned the archive itself from get_file(extract=True).
+    import io
+    import tarfile
+
+    from tfvidgen.models import preset_files
+
+    archive = tmp_path / "preset.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        data = b'{"class_name": "X"}'
+        member = tarfile.TarInfo("simvp/config.json")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    extracted = preset_files._extract_once(str(archive))
+    assert extracted == str(archive) + "_extracted"
+    assert (tmp_path / "preset.tar.gz_extracted" / "simvp" / "config.json").read_bytes() == data
+    assert preset_files._extract_once(str(archive)) == extracted  # Once.
+
+    evil = tmp_path / "evil.tar.gz"
+    with tarfile.open(evil, "w:gz") as tar:
+        member = tarfile.TarInfo("../outside.json")
+        member.size = 2
+        tar.addfile(member, io.BytesIO(b"{}"))
+    with pytest.raises(tarfile.TarError):
+        preset_files._extract_once(str(evil))
+    assert not (tmp_path / "outside.json").exists() and not (tmp_path / "evil.tar.gz_extracted").exists()

@@ -94,7 +94,30 @@ def fetch(preset):
     except Exception as error:  # Keras raises a bare Exception("URL fetch failure on URL: errno -- reason").
         cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"Could not fetch the preset {url!r}: {cause}") from None
+    if os.path.isfile(extracted):  # Keras before 3.6 returned the archive and extracted it beside; extract our own.
+        extracted = _extract_once(extracted)
     return _preset_directory_in(extracted, url)
+
+
+def _extract_once(archive):
+    """`archive` extracted into `ARCHIVE_extracted/` (once), refusing members that would land outside it."""
+    import shutil
+
+    target = archive + "_extracted"
+    if not os.path.isdir(target):
+        temporary = tempfile.mkdtemp(dir=os.path.dirname(archive))
+        try:
+            shutil.unpack_archive(archive, temporary, filter="data")
+        except TypeError:  # A Python without extraction filters (before 3.10.12 / 3.11.4).
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise ValueError(
+                f"Extracting {archive!r} safely needs Keras >= 3.6 or Python >= 3.11.4; upgrade either."
+            ) from None
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+        os.replace(temporary, target)
+    return target
 
 
 def cache_directory():
