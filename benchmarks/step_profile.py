@@ -16,9 +16,10 @@ Each backend runs in a fresh process (`KERAS_BACKEND` is read once). Per family:
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
+
+from postprocess import cpu_name  # benchmarks/postprocess.py: the CPU model line every benchmark prints
 
 CHILD = r"""
 import json, os, statistics, sys, time
@@ -106,17 +107,6 @@ print(json.dumps({"device": device, "rows": rows}))
 """
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as file:
-            for line in file:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--families", default="simvp,vae", help="comma-separated, or 'all'")
@@ -128,7 +118,7 @@ def main():
     args = parser.parse_args()
     families = "convlstm,simvp,dcgan,vae" if args.families == "all" else args.families
     executions = args.steps_per_execution
-    print(f"CPU: {cpu_model()} ({os.cpu_count()} logical cores); preset {args.preset}, {args.steps} steps")
+    print(f"CPU: {cpu_name()} ({os.cpu_count()} logical cores); preset {args.preset}, {args.steps} steps")
     columns = ["input_numpy", "input_tf_data", "input_device", "compute"]
     columns += [f"fit_spe{spe}" for spe in executions] + [f"overhead_spe{spe}" for spe in executions]
     print("ms per batch or step; overhead = fit - compute (Keras + Python per step)")
