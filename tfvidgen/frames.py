@@ -10,6 +10,37 @@ import cv2
 import numpy as np
 
 RESIZE_MODES = ("crop", "pad", "stretch")
+# ITU-R BT.601 luma, as OpenCV's RGB2GRAY computes it (uint8 in 14-bit fixed point, rounded).
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+_GREY_CODES = {"rgb": cv2.COLOR_RGB2GRAY, "bgr": cv2.COLOR_BGR2GRAY}
+
+
+def rgb_to_grey(frames, channel_order="rgb"):
+    """tfvidgen's one RGB-to-grey conversion: BT.601 luma (`LUMA_WEIGHTS`) with OpenCV, for NumPy frames.
+
+    uint8 frames stay uint8 (OpenCV's fixed point, rounded: a grey pixel
+    `(v, v, v)` gives `v` exactly); float frames are converted as float32.
+
+    Args:
+        frames: `(..., height, width, 3 or 4)`, one frame or a batch; a 4th
+            channel (alpha) is ignored.
+        channel_order: `"rgb"`, or `"bgr"` for frames as OpenCV decodes them.
+
+    Returns:
+        `(..., height, width, 1)`, uint8 for uint8 frames, else float32.
+    """
+    if channel_order not in _GREY_CODES:
+        raise ValueError(f"`channel_order` must be 'rgb' or 'bgr'. Received: channel_order={channel_order!r}")
+    frames = np.asarray(frames)
+    if frames.ndim < 3 or frames.shape[-1] not in (3, 4):
+        raise ValueError(f"`frames` must have shape (..., height, width, 3 or 4). Received shape {frames.shape}")
+    if frames.dtype != np.uint8:
+        frames = frames.astype(np.float32, copy=False)
+    if frames.size == 0:
+        return np.zeros(frames.shape[:-1] + (1,), frames.dtype)
+    # Per pixel: a batch is one tall image to OpenCV.
+    flat = np.ascontiguousarray(frames[..., :3].reshape((-1,) + frames.shape[-2:-1] + (3,)))
+    return cv2.cvtColor(flat, _GREY_CODES[channel_order]).reshape(frames.shape[:-1] + (1,))
 
 
 def fit_box(source_size, target_size, mode):
@@ -77,7 +108,7 @@ def fit_frame(frame, frame_shape, mode="crop"):
     if frame.ndim == 2:
         frame = frame if channels == 1 else cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
     elif channels == 1:
-        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY if frame.shape[-1] == 4 else cv2.COLOR_BGR2GRAY)
+        frame = rgb_to_grey(frame, "bgr")[..., 0]
     else:
         frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB if frame.shape[-1] == 4 else cv2.COLOR_BGR2RGB)
     return resize_frame_numpy(frame, (height, width), mode).reshape(height, width, channels)

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 from tfvidgen.lazy import tensorflow as tf
 
+from tfvidgen import frames as frames_lib
 from tfvidgen import validation
 from tfvidgen.data import transforms
 
@@ -314,7 +315,7 @@ class VideoClips:
         if frame.ndim == 2:
             frame = frame[..., None]
         if self.channels == 1:
-            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)[..., None] if frame.shape[-1] == 3 else frame
+            frame = frames_lib.rgb_to_grey(frame, "bgr") if frame.shape[-1] == 3 else frame
         elif frame.shape[-1] == 1:
             frame = np.repeat(frame, 3, axis=-1)
         else:

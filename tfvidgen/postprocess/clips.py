@@ -38,6 +38,19 @@ def as_clip(clip, name="clip"):
     return clip
 
 
+def to_uint8(clip, name="clip"):
+    """A float clip `(frames, height, width, channels)` in [0, 1] (or a uint8 one) as uint8, checking its shape."""
+    clip = np.asarray(clip)
+    if clip.ndim != 4 or clip.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"`{name}` must have shape (frames, height, width, channels) with 1 or 3 channels. "
+            f"Received shape {clip.shape}"
+        )
+    if clip.dtype == np.uint8:
+        return clip
+    return np.round(np.clip(clip.astype(np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
 def to_uint8_frame(frame):
     """A float frame in [0, 1] (or a uint8 frame) as uint8."""
     frame = np.asarray(frame)

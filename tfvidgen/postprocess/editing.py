@@ -7,9 +7,9 @@ function returns float32 in [0, 1]. Times are in seconds at the clip's `fps`.
 import cv2
 import numpy as np
 
-from tfvidgen import video_io
 from tfvidgen.postprocess import clips as clips_lib
 from tfvidgen.postprocess import interpolation
+from tfvidgen.postprocess import stills
 
 
 def frame_range(num_frames, fps, start=0.0, end=None):
@@ -143,7 +143,7 @@ def grid(clips, columns=None, labels=None, padding=2):
     if len(sizes) > 1:
         raise ValueError(f"`grid` needs clips of one frame size; received sizes (height, width) {sorted(sizes)}.")
     num_frames = max(len(clip) for clip in clips)
-    tiles = [video_io.to_uint8(_hold_last(clip, num_frames)) for clip in _match_channels(clips)]
+    tiles = [clips_lib.to_uint8(_hold_last(clip, num_frames)) for clip in _match_channels(clips)]
     if labels is not None:
         tiles = [tile.copy() for tile in tiles]
         for tile, text in zip(tiles, labels):
@@ -152,7 +152,7 @@ def grid(clips, columns=None, labels=None, padding=2):
                 color = frame if channels == 3 else np.repeat(frame, 3, axis=-1)
                 _label(color, str(text))
                 tile[index] = color if channels == 3 else color[..., :1]
-    return video_io.tile_clips(np.stack(tiles), columns=columns, padding=padding).astype(np.float32) / 255.0
+    return stills.tile_clips(np.stack(tiles), columns=columns, padding=padding).astype(np.float32) / 255.0
 
 
 def side_by_side(*clips, labels=None, padding=2):

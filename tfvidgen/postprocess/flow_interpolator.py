@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 
+from tfvidgen import frames as frames_lib
 from tfvidgen.postprocess import clips as clips_lib
 
 FLOW_METHODS = ("dis", "farneback")
@@ -220,5 +221,5 @@ def _gray(frame):
     if frame.ndim == 2:
         return frame
     if frame.shape[-1] == 3:
-        return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        return frames_lib.rgb_to_grey(frame)[..., 0]
     return frame[..., 0]

@@ -4,6 +4,7 @@ import fractions
 
 import numpy as np
 
+from tfvidgen import frames as frames_lib
 from tfvidgen.postprocess import clips as clips_lib
 
 
@@ -46,7 +47,7 @@ class ModelInterpolator:
                 f"{frame.shape[1]}x{frame.shape[0]} (width x height). Resize them, or use optical flow."
             )
         if frame.shape[-1] == 3 and self.frame_shape[-1] == 1:
-            frame = (frame @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+            frame = frames_lib.rgb_to_grey(frame)
         elif frame.shape[-1] == 1 and self.frame_shape[-1] == 3:
             frame = np.repeat(frame, 3, axis=-1)
         return frame

@@ -8,6 +8,8 @@ import re
 import cv2
 import numpy as np
 
+from tfvidgen import frames as frames_lib
+
 VideoInfo = collections.namedtuple("VideoInfo", ["path", "fps", "num_frames", "height", "width"])
 VideoInfo.__doc__ = "What `probe` finds: frames per second, frame count (-1 if unknown) and frame size."
 
@@ -130,8 +132,9 @@ def read_clip(path, start=0, stop=None, grayscale=None):
     """A whole video or GIF as `(clip, fps)`: float32 `(frames, H, W, C)` in [0, 1] and its frame rate.
 
     Args:
-        grayscale: return one channel; `None` decides from the content (a
-            video whose three channels are equal comes back with one).
+        grayscale: return one channel (BT.601 luma, `tfvidgen.frames.rgb_to_grey`);
+            `None` decides from the content (a video whose three channels
+            are equal comes back with one).
 
     Raises:
         ValueError: when no frame can be decoded.
@@ -144,5 +147,34 @@ def read_clip(path, start=0, stop=None, grayscale=None):
     if grayscale is None:
         grayscale = bool(np.all(clip[..., :1] == clip[..., 1:]))
     if grayscale:
-        clip = clip[..., :1]
+        clip = frames_lib.rgb_to_grey(clip)  # A grey pixel (v, v, v) stays v.
     return clip.astype(np.float32) / 255.0, info.fps
+
+
+def read_video(path, max_frames=None, channels=3):
+    """Reads a video file to a float32 clip `(frames, height, width, channels)` in [0, 1].
+
+    Unlike `read_clip`, no frame rate, and the channels are chosen: 3 (RGB)
+    or 1 (grey, `tfvidgen.frames.rgb_to_grey`).
+
+    Raises:
+        ValueError: when OpenCV cannot open the file or decodes no frame.
+    """
+    capture = cv2.VideoCapture(os.fspath(path))
+    if not capture.isOpened():
+        raise ValueError(f"OpenCV cannot open the video {os.fspath(path)!r} (missing, corrupt or unsupported).")
+    frames = []
+    try:
+        while max_frames is None or len(frames) < max_frames:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if channels == 1:
+                frames.append(frames_lib.rgb_to_grey(frame, "bgr"))
+            else:
+                frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    finally:
+        capture.release()
+    if not frames:
+        raise ValueError(f"No frame could be decoded from {os.fspath(path)!r}.")
+    return np.stack(frames).astype(np.float32) / 255.0

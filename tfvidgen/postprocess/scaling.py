@@ -89,7 +89,7 @@ def sharpen_frame(frame, amount, radius=1.0):
     as they are.
     """
     blurred = cv2.GaussianBlur(frame, (0, 0), radius).reshape(frame.shape)
-    gray = blurred if frame.shape[-1] == 1 else cv2.cvtColor(blurred, cv2.COLOR_RGB2GRAY)[..., None]
+    gray = blurred if frame.shape[-1] == 1 else frame_geometry.rgb_to_grey(blurred)
     gradient = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1)).reshape(gray.shape)
     strong = max(float(np.percentile(gradient, 99)), 1e-3)
     edges = np.clip(gradient / strong, 0.0, 1.0)

@@ -14,8 +14,12 @@ import numpy as np
 from tfvidgen import atomic_files
 from tfvidgen.postprocess import clips as clips_lib
 from tfvidgen.postprocess import containers
+from tfvidgen.postprocess import stills
 
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".avi", ".mkv", ".gif")
+DEFAULT_FPS = 8  # Model clips (16-20 frames) play for about two seconds.
+# Video extensions of `write_mp4` (the .mp4 family is written as H.264 where OpenCV encodes it, `_codec_for`).
+VIDEO_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "XVID"}
 MAX_GIF_FPS = 50.0  # GIF delays are whole centiseconds; viewers slow delays under 2 cs to 10 cs.
 # The frame rates each format holds, measured with OpenCV 5.1's FFmpeg: OpenCV gives FFmpeg the frame rate as a
 # fraction of at most 3 decimals (29.97 -> 2997/100) and MPEG-4 Part 2 (mp4v, XVID) refuses a numerator above 65535
@@ -328,3 +332,44 @@ def write_clip(path, clip, fps=8):
         for frame in clip:
             writer.write(frame)
     return writer.path
+
+
+def write_video(path, clip, fps=DEFAULT_FPS, scale=1):
+    """Writes a clip as GIF or video, chosen by the file extension, atomically; returns `path`.
+
+    Like `write_clip`, with an integer `scale` (nearest neighbour) for small
+    frames: the file is written under a temporary name, checked and renamed
+    into place (`VideoWriter`), so an interrupted or failed write (a full disk
+    raises `OSError` naming `path`) leaves the file under `path` as it was.
+    """
+    return write_clip(path, stills.upscale_nearest(clips_lib.to_uint8(clip), scale), fps)
+
+
+def write_gif(path, clip, fps=DEFAULT_FPS, scale=1):
+    """Writes a clip to an animated, looping GIF, atomically (`write_video` for a `.gif` path only)."""
+    if not os.fspath(path).lower().endswith(".gif"):
+        raise ValueError(f"`path` must end in .gif. Received: {os.fspath(path)!r}")
+    return write_video(path, clip, fps, scale)
+
+
+def write_mp4(path, clip, fps=DEFAULT_FPS, scale=1):
+    """Writes a clip to a video file (`.mp4`, `.m4v`, `.mov`, `.avi`, `.mkv`), atomically (`write_video`)."""
+    extension = os.path.splitext(os.fspath(path))[1].lower()
+    if extension not in VIDEO_CODECS:
+        raise ValueError(f"Unsupported video extension {extension!r}; expected one of {sorted(VIDEO_CODECS)}.")
+    return write_video(path, clip, fps, scale)
+
+
+def gif_bytes(clip, fps=DEFAULT_FPS, scale=1):
+    """The clip as looping-GIF bytes (every frame `1000 / fps` ms), e.g. for `IPython.display.Image(data=...)`."""
+    frames = stills.upscale_nearest(clips_lib.to_uint8(clip), scale)
+    animation = cv2.Animation()
+    animation.frames = [
+        cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR if frame.shape[-1] == 1 else cv2.COLOR_RGB2BGR) for frame in frames
+    ]
+    animation.durations = [int(round(1000 / fps))] * len(frames)
+    animation.loop_count = 0
+    ok, encoded = cv2.imencodeanimation(".gif", animation)
+    if not ok:
+        raise OSError("OpenCV could not encode the GIF.")
+    return bytes(encoded)
