@@ -1,3 +1,4 @@
+import inspect
 import os
 import re
 import shutil
@@ -10,16 +11,14 @@ import pytest
 
 from tfvidgen import export
 from tfvidgen.export import saved_model as saved_model_lib
-from tfvidgen.models import ConvLSTMPredictor
-from tfvidgen.models import SimVPPredictor
+from tfvidgen.models import FAMILIES
 from tfvidgen.models import VideoDCGAN
-from tfvidgen.models import VideoVAE
 
-FAMILIES = {
-    "convlstm": (ConvLSTMPredictor, {"serving_default", "predict", "rollout"}),
-    "simvp": (SimVPPredictor, {"serving_default", "predict", "rollout"}),
-    "dcgan": (VideoDCGAN, {"serving_default", "generate", "sample"}),
-    "vae": (VideoVAE, {"serving_default", "reconstruct", "encode", "decode", "sample"}),
+# What each role serves (the family may add its own: `extra_signatures()`, e.g. the VAE's `encode`).
+ROLE_SIGNATURES = {
+    "predictor": {"serving_default", "predict", "rollout"},
+    "generative": {"serving_default", "sample", "decode"},
+    "interpolator": {"serving_default", "interpolate", "interpolate_clip"},
 }
 
 
@@ -27,9 +26,10 @@ FAMILIES = {
 def exported(tmp_path_factory):
     base = tmp_path_factory.mktemp("exports")
     results = {}
-    for family, (cls, _) in FAMILIES.items():
+    for family, cls in FAMILIES.items():
         keras.utils.set_random_seed(0)
-        model = cls.from_preset("tiny", **({} if family == "simvp" else {"seed": 1}))  # SimVP draws nothing.
+        seeded = "seed" in inspect.signature(cls).parameters  # SimVP and the interpolator draw nothing.
+        model = cls.from_preset("tiny", **({"seed": 1} if seeded else {}))
         results[family] = (model, export.export_for_serving(model, base / family, uint8=True))
     return results
 
@@ -39,9 +39,17 @@ def test_every_family_serves_through_the_c_api(exported, family):
     model, path = exported[family]
     assert path.endswith(os.sep + "1")
     results = export.check_servable(path, model=model)
-    expected = FAMILIES[family][1]
-    assert expected <= set(results)
-    assert {name + "_uint8" for name in expected - {"serving_default", "generate", "decode"}} <= set(results)
+    expected = ROLE_SIGNATURES[model.role] | set(model.extra_signatures())
+    assert expected == {name for name in results if not name.endswith("_uint8")}
+    assert export.read_description(path)["role"] == model.role and export.read_description(path)["family"] == family
+    video_inputs = {
+        name
+        for name, inputs in export.read_description(path)["signatures"].items()
+        if any(len(spec["shape"] or ()) == 5 for spec in inputs.values())
+    }
+    assert {name for name in results if name.endswith("_uint8")} == {
+        name + "_uint8" for name in expected & (video_inputs | {"sample"}) - {"serving_default"}
+    }
     for signature, result in results.items():
         assert set(result["output_diffs"]) == set(result["shapes"]), signature
         for output, (dtype, difference) in result["output_diffs"].items():
@@ -106,7 +114,7 @@ def test_dynamic_batch_time_and_scalar_forms(exported):
     outputs, _ = export.run_through_c_api(
         gan_path, {"sample": {"num_samples": np.array(3, np.int32), "seed": np.array([9], np.int32)}}
     )
-    np.testing.assert_allclose(outputs["sample"]["clips"], gan.generate(3, seed=9).numpy(), atol=1e-5)
+    np.testing.assert_allclose(outputs["sample"]["clips"], gan.sample(3, seed=9).numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize(

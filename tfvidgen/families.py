@@ -1,19 +1,41 @@
 """The registry of model families: one place that names them, importing nothing heavy.
 
 The CLI parses family names before Keras is imported, and a SavedModel records the class it was exported from; both
-read this table. `tfvidgen.models.FAMILIES` maps the same names to the classes, whose `family` attribute is the key.
+read this table. `tfvidgen.models.FAMILIES` maps the same names to the classes (imported from
+`tfvidgen.models.<package>`), whose `family` attribute is the key and whose `role` is the role named here.
+
+A family is one folder `tfvidgen/models/<package>/` (its `__init__.py` exporting the class) and one line below;
+what it does at export, in previews and in the CLI comes from its role class and hooks (`tfvidgen.models.model_role`,
+docs/architecture.md), never from a branch on its name.
 """
 
-# family name -> model class name (in tfvidgen.models)
-FAMILY_CLASSES = {
-    "convlstm": "ConvLSTMPredictor",
-    "simvp": "SimVPPredictor",
-    "dcgan": "VideoDCGAN",
-    "vae": "VideoVAE",
-    "interpolator": "FrameInterpolator",
+import collections
+
+# The roles, each a class in tfvidgen.models: FramePredictor, GenerativeModel, InterpolatorModel.
+ROLES = ("predictor", "generative", "interpolator")
+
+Family = collections.namedtuple("Family", ["class_name", "role", "package"])
+
+# family name -> (model class name, role, package in tfvidgen.models)
+FAMILY_TABLE = {
+    "convlstm": Family("ConvLSTMPredictor", "predictor", "convlstm"),
+    "simvp": Family("SimVPPredictor", "predictor", "simvp"),
+    "dcgan": Family("VideoDCGAN", "generative", "dcgan"),
+    "vae": Family("VideoVAE", "generative", "vae"),
+    "interpolator": Family("FrameInterpolator", "interpolator", "interpolator"),
 }
-FAMILY_NAMES = tuple(FAMILY_CLASSES)
-FAMILY_OF_CLASS = {class_name: family for family, class_name in FAMILY_CLASSES.items()}
-GENERATIVE_FAMILIES = ("dcgan", "vae")
+
+FAMILY_NAMES = tuple(FAMILY_TABLE)
+FAMILY_CLASSES = {family: entry.class_name for family, entry in FAMILY_TABLE.items()}
+FAMILY_OF_CLASS = {entry.class_name: family for family, entry in FAMILY_TABLE.items()}
+FAMILY_ROLES = {family: entry.role for family, entry in FAMILY_TABLE.items()}
+
+
+def families_with_role(role):
+    """The names of the families of `role`, in table order."""
+    return tuple(family for family, entry in FAMILY_TABLE.items() if entry.role == role)
+
+
+GENERATIVE_FAMILIES = families_with_role("generative")
 # Frame predictors: context frames in, future frames out, the `rollout` signature.
-PREDICTOR_FAMILIES = ("convlstm", "simvp")
+PREDICTOR_FAMILIES = families_with_role("predictor")

@@ -16,14 +16,15 @@ from tfvidgen.cli import checks
 from tfvidgen.cli import postprocess as postprocess_cli
 from tfvidgen.cli.loading import family_of
 from tfvidgen.cli.loading import load_any
-from tfvidgen.families import PREDICTOR_FAMILIES
+from tfvidgen.cli.loading import role_of
+from tfvidgen.families import families_with_role
 
 
-def _require(model, families, command):
-    family = family_of(model)
-    if family not in families:
-        raise ValueError(f"`tfvidgen {command}` needs a {' or '.join(families)} model; this one is {family}.")
-    return family
+def _require(model, role, command):
+    """Raises `ValueError` unless `model` (a Keras model or an export) has `role`."""
+    if role_of(model) != role:
+        families = families_with_role(role)
+        raise ValueError(f"`tfvidgen {command}` needs a {' or '.join(families)} model; this one is {family_of(model)}.")
 
 
 def _postprocessed(clip, args, interpolate=None, scale=None):
@@ -56,7 +57,7 @@ def _write_clips(path, clips, args):
 
 def generate(args):
     model = load_any(args.model)
-    _require(model, ("dcgan", "vae"), "generate")
+    _require(model, "generative", "generate")
     clips = model.sample(args.num, seed=args.seed)
     path = _write_clips(args.out, clips, _with_interpolator(args))
     print(f"wrote {args.num} clips of {tuple(clips.shape[1:])} to {path}")
@@ -78,7 +79,7 @@ def _check_output_size(args, frame_shape, context_frames):
 
 def predict(args):
     model = load_any(args.model)
-    _require(model, PREDICTOR_FAMILIES, "predict")
+    _require(model, "predictor", "predict")
     frame_shape = tuple(model.frame_shape)
     context_frames = args.context_frames or model.context_frames
     _check_output_size(args, frame_shape, context_frames)
@@ -111,38 +112,36 @@ def predict(args):
 
 def evaluate(args):
     model = load_any(args.model)
-    family = family_of(model)
-    if family in PREDICTOR_FAMILIES:
-        results, pairs = _evaluate_predictor(model, args)
-        print(metrics.format_table(results))
-    elif family == "interpolator":
-        results = _evaluate_interpolator(model, args)
-        print(metrics.format_table(results))
-    else:
-        from tfvidgen.metrics import generative
-
-        clip_shape = tuple(model.clip_shape)
-        clips = data_lib.load_clips(
-            args.data,
-            clip_shape[0],
-            clip_shape[1:3],
-            clip_shape[3],
-            split=args.split,
-            num_clips=args.num_clips,
-            seed=args.seed,
-        )
-        results = generative.evaluate_generator(
-            model, family, clips, args.num_clips, args.batch_size, args.features, args.seed
-        )
-        print(generative.format_report(results))
+    results, report, pairs = EVALUATIONS[role_of(model)](model, args)
+    print(report)
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "evaluation.json"), "w") as file:
             json.dump(results, file, indent=2)
-        if family in PREDICTOR_FAMILIES:
+        if pairs is not None:
             plotting.plot_per_frame(os.path.join(args.out, "per_frame.png"), results)
             _write_predictions(model, pairs, args.out)
         print(f"wrote {args.out}/evaluation.json")
+
+
+def _evaluate_generative(model, args):
+    """Samples against held-out clips (Fréchet distance, diversity, flicker) and the family's own scores."""
+    from tfvidgen.metrics import generative
+
+    clip_shape = tuple(model.clip_shape)
+    clips = data_lib.load_clips(
+        args.data,
+        clip_shape[0],
+        clip_shape[1:3],
+        clip_shape[3],
+        split=args.split,
+        num_clips=args.num_clips,
+        seed=args.seed,
+    )
+    results = generative.evaluate_generator(
+        model, family_of(model), clips, args.num_clips, args.batch_size, args.features, args.seed
+    )
+    return results, generative.format_report(results), None
 
 
 def _evaluate_predictor(model, args):
@@ -158,7 +157,8 @@ def _evaluate_predictor(model, args):
         seed=args.seed,
     )
     pairs = data_lib.prediction_pairs(clips, context_frames, args.horizon).batch(args.batch_size)
-    return metrics.evaluate_predictions(model.predict_future, pairs), pairs
+    results = metrics.evaluate_predictions(model.predict_future, pairs)
+    return results, metrics.format_table(results), pairs
 
 
 def _write_predictions(model, pairs, out, count=4):
@@ -184,12 +184,21 @@ def _evaluate_interpolator(model, args):
         seed=args.seed,
     )
     triplets = data_lib.interpolation_triplets(clips, args.gap).batch(args.batch_size)
-    return metrics.evaluate_interpolation(model.interpolate, triplets)
+    results = metrics.evaluate_interpolation(model.interpolate, triplets)
+    return results, metrics.format_table(results), None
+
+
+# `tfvidgen evaluate` by role: `(results, printed report, prediction pairs to draw or None)`.
+EVALUATIONS = {
+    "predictor": _evaluate_predictor,
+    "generative": _evaluate_generative,
+    "interpolator": _evaluate_interpolator,
+}
 
 
 def export(args):
     model = load_any(args.model)
-    if not hasattr(model, "family"):
+    if not hasattr(model, "serving_signatures"):
         raise ValueError(f"{args.model!r} is already a SavedModel; export takes a .keras file or a run directory.")
     path = export_lib.export_for_serving(
         model, args.out, version=args.version, overwrite=args.overwrite, uint8=args.uint8

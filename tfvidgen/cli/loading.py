@@ -13,13 +13,18 @@ from tfvidgen.serving.exported_model import ExportedModel
 
 
 def family_of(model):
-    """The family name (`"convlstm"`, `"simvp"`, `"dcgan"`, ...) of a model or an `ExportedModel`."""
+    """The family name (a key of `tfvidgen.models.FAMILIES`) of a model or an `ExportedModel`."""
     if isinstance(model, ExportedModel):
         return model.family
     for family, cls in FAMILIES.items():
         if isinstance(model, cls):
             return family
     raise ValueError(f"{type(model).__name__} is not a tfvidgen model family ({', '.join(FAMILIES)}).")
+
+
+def role_of(model):
+    """The role (`"predictor"`, `"generative"`, `"interpolator"`) of a model or an `ExportedModel`; None for others."""
+    return getattr(model, "role", None)
 
 
 def _is_saved_model(path):

@@ -71,9 +71,10 @@ def learned_interpolator(args):
         return None
     from tfvidgen.cli.loading import family_of
     from tfvidgen.cli.loading import load_any
+    from tfvidgen.cli.loading import role_of
 
     model = load_any(args.interpolator)
-    if family_of(model) != "interpolator":
+    if role_of(model) != "interpolator":
         raise ValueError(
             f"--interpolator needs a FrameInterpolator; {args.interpolator!r} is a {family_of(model)} model."
         )

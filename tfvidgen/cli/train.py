@@ -51,7 +51,6 @@ from tfvidgen.cli import run_directory
 from tfvidgen.cli.training_data import build_datasets
 from tfvidgen.cli.training_data import describe_split
 from tfvidgen.cli.training_data import uses_tf_data
-from tfvidgen.families import PREDICTOR_FAMILIES
 from tfvidgen.models import FAMILIES
 
 
@@ -99,35 +98,20 @@ def learning_rate_schedule(learning_rate, schedule="constant", total_steps=None)
     return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=int(total_steps), alpha=0.0)
 
 
-def compile_model(
-    family,
-    model,
-    learning_rate,
-    generator_learning_rate=None,
-    loss=None,
-    global_clipnorm=None,
-    schedule="constant",
-    total_steps=None,
-):
-    """Compiles for `tfvidgen train`: Adam at the run's rates; `loss` (a predictor's) when given.
+def compile_model(model, learning_rate, settings=None, global_clipnorm=None, schedule="constant", total_steps=None):
+    """Compiles for `tfvidgen train`: Adam at the run's rate, with the family's own `settings`.
 
-    `global_clipnorm` (a preset's `training` entry) rescales a step's gradients whose global norm exceeds it;
-    `schedule` and `total_steps` shape each rate over the run (`learning_rate_schedule`).
+    `settings` are `cls.cli_training_settings(...)` (a predictor's loss, the GAN's generator rate), passed to the
+    model's `compile_for_training`. `global_clipnorm` (a preset's `training` entry) rescales a step's gradients
+    whose global norm exceeds it; `schedule` and `total_steps` shape each rate over the run
+    (`learning_rate_schedule`).
     """
 
     def adam(rate, **options):
         rate = learning_rate_schedule(rate, schedule, total_steps)
         return keras.optimizers.Adam(rate, global_clipnorm=global_clipnorm, **options)
 
-    if family == "dcgan":
-        model.compile(
-            d_optimizer=adam(learning_rate, beta_1=0.5),
-            g_optimizer=adam(generator_learning_rate or learning_rate, beta_1=0.5),
-        )
-    elif loss is not None:
-        model.compile(optimizer=adam(learning_rate), loss=loss)
-    else:
-        model.compile(optimizer=adam(learning_rate))
+    model.compile_for_training(adam, learning_rate, **(settings or {}))
 
 
 class _TensorFlowHidden:
@@ -188,27 +172,25 @@ def _run(args, family, cls, training, out):
     scope, described = strategy.scope(), distribute.describe(strategy)
     overrides = parse_overrides(args.set)
     learning_rate = args.learning_rate or training.get("learning_rate") or cls.default_learning_rate
-    # The GAN's generator may learn faster than its discriminator (a preset's recipe); --learning-rate
-    # sets the discriminator's and keeps the ratio.
-    generator_learning_rate = learning_rate * training.get("generator_learning_rate_multiplier", 1.0)
     epochs = args.epochs or training["epochs"]
     steps_per_epoch = args.steps_per_epoch or training["steps_per_epoch"]
     schedule = args.learning_rate_schedule or training.get("learning_rate_schedule", "constant")
-    loss = args.loss  # None: the family's default_loss
-    if args.loss and family not in PREDICTOR_FAMILIES:
+    if args.loss and not cls.accepts_loss:
+        with_loss = ", ".join(name for name, family_class in FAMILIES.items() if family_class.accepts_loss)
         raise ValueError(
-            f"--loss sets a predictor's loss ({', '.join(PREDICTOR_FAMILIES)}); the {family} family's losses are "
+            f"--loss sets a predictor's loss ({with_loss}); the {family} family's losses are "
             "its own (see its preset and --set)."
         )
+    # The family's own compile settings: a predictor's loss (--loss, else its default_loss), the GAN's
+    # generator rate (a preset's multiple of --learning-rate, the discriminator's).
+    settings = cls.cli_training_settings(learning_rate, training, args.loss)
 
     with scope:
         model = cls.from_preset(args.preset, **overrides)
         compile_model(
-            family,
             model,
             learning_rate,
-            generator_learning_rate,
-            loss,
+            settings,
             global_clipnorm=training.get("global_clipnorm"),
             schedule=schedule,
             total_steps=epochs * steps_per_epoch,
@@ -231,8 +213,7 @@ def _run(args, family, cls, training, out):
             "learning_rate": learning_rate,
             "learning_rate_schedule": schedule,
             **({"global_clipnorm": training["global_clipnorm"]} if "global_clipnorm" in training else {}),
-            **({"loss": loss or cls.default_loss} if family in PREDICTOR_FAMILIES else {}),
-            **({"generator_learning_rate": generator_learning_rate} if family == "dcgan" else {}),
+            **settings,
             "seed": args.seed,
             "validation_clips": args.validation_clips,
             "mixed_precision": args.mixed_precision,
@@ -313,15 +294,14 @@ def _run(args, family, cls, training, out):
             f"(check the inputs of that step for NaN/Inf). {last_good.filepath} keeps the last good epoch; "
             f"{out}/backup the last resume point."
         )
-    prior = _fit_latent_prior(model, train, args.prior_clips) if family == "vae" else None
+    after_training = model.after_training(train, vars(args))  # The family's own step (the VAE's prior).
     # Seconds per epoch (validation and previews included; the first also compiles): throughput figures.
     summary = {"train_seconds": round(seconds, 1), "optimizer_steps": _steps(model), "epoch_seconds": epoch_seconds}
     if backup.resumed_from:
         summary["resumed_from"] = backup.resumed_from
     if time_limit and time_limit.stopped:
         summary["stopped_by_time_limit"] = True
-    if prior is not None:
-        summary["latent_prior"] = prior
+    summary.update(after_training)
     if best is not None and os.path.exists(best.filepath):
         summary["best_checkpoint"] = {"path": best.filepath, "monitor": best.monitor, "value": float(best.best)}
     atomic_files.write_json(
@@ -396,19 +376,6 @@ def _finish_interrupted_run(args, family, out):
     summary["optimizer_steps"] = _steps(model)
     summary["finished_by_rerun"] = True
     return _finish(args, family, out, model, summary)
-
-
-def _fit_latent_prior(model, train, max_clips):
-    """The VAE's sampling prior fitted to training clips; a source too small for it keeps N(0, I), with a note."""
-    if not max_clips:
-        return {"fitted": False, "reason": "--prior-clips 0"}
-    try:
-        clips = model.fit_latent_prior(train, max_clips=max_clips)
-    except ValueError as error:  # Too few clips for the covariance: the trained model must still be saved.
-        print(f"  (sampling prior kept at N(0, I): {error})")
-        return {"fitted": False, "reason": str(error)}
-    print(f"  sampling prior fitted to the posterior means of {clips} training clips")
-    return {"fitted": True, "clips": clips, "split": "train"}
 
 
 def _steps(model):

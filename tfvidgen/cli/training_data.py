@@ -13,13 +13,12 @@ from tfvidgen import data as data_lib
 from tfvidgen.data import clip_batches
 from tfvidgen.data import device_moving_mnist
 from tfvidgen.data import video_files
-from tfvidgen.families import PREDICTOR_FAMILIES
 
 
-def _clip_spec(family, model, training):
-    if family in PREDICTOR_FAMILIES + ("interpolator",):
-        return training["num_frames"], model.frame_shape[:2], model.frame_shape[2]
-    return model.clip_shape[0], model.clip_shape[1:3], model.clip_shape[3]
+def _clip_spec(model, training):
+    """`(frames, (height, width), channels)` of the clips to read, as the model's role asks for them."""
+    shape = tuple(model.training_clip_shape(training))
+    return shape[0], shape[1:3], shape[3]
 
 
 def _video_source_options(args):
@@ -53,7 +52,7 @@ def uses_tf_data(args):
 
 def _load_splits(load, family, model, args, training):
     """`(train, validation)` clips from `load` (`load_clips` or `numpy_clips`); validation None for 0 clips."""
-    num_frames, frame_size, channels = _clip_spec(family, model, training)
+    num_frames, frame_size, channels = _clip_spec(model, training)
     options = _video_source_options(args)
     train = load(args.data, num_frames, frame_size, channels, split="train", seed=args.seed, **options)
     validation = None
@@ -73,9 +72,9 @@ def _load_splits(load, family, model, args, training):
 
 def build_numpy_batches(family, model, args, training):
     """`ClipBatches` for training and validation (None for --validation-clips 0): no TensorFlow needed."""
-    if family == "interpolator":
+    if not model.numpy_training:
         raise ValueError(
-            "The interpolator trains on TensorFlow only (its triplets come from tf.data); use --backend tensorflow."
+            f"The {family} family trains on TensorFlow only (its examples come from tf.data); use --backend tensorflow."
         )
     batch_size = args.batch_size or training["batch_size"]
     train, validation = _load_splits(clip_batches.numpy_clips, family, model, args, training)
@@ -83,7 +82,7 @@ def build_numpy_batches(family, model, args, training):
     kind, digits = data_lib.describe_source(args.data)
     if kind == "moving_mnist" and keras.backend.backend() == "jax":
         # Rendered on the accelerator: the step never waits for NumPy.
-        num_frames, frame_size, channels = _clip_spec(family, model, training)
+        num_frames, frame_size, channels = _clip_spec(model, training)
         train = device_moving_mnist.DeviceMovingMNIST(
             batch_size, steps, num_frames, frame_size, channels, digits=digits, seed=args.seed
         )
@@ -107,17 +106,16 @@ def build_datasets(family, model, args, training):
     batch_size = args.batch_size or training["batch_size"]
     finite = data_lib.describe_source(args.data)[0] != "moving_mnist"
     train, validation = _load_splits(data_lib.load_clips, family, model, args, training)
-    # Every family but the interpolator is fed whole clips; the ConvLSTM splits them
+    # The predictors and generative models are fed whole clips; the ConvLSTM splits them
     # into context and target in its train_step. (A (context, target) tuple also works
     # with fit, except under MultiWorkerMirroredStrategy: Keras 3.15's first-batch build
     # calls strategy.reduce on the batch, which fails there for a tuple.)
     shuffle_buffer = 256 if finite else None
-    if family == "interpolator":
-        gap = training.get("gap", 1)
-        train = data_lib.interpolation_triplets(train, gap)
-        validation = None if validation is None else data_lib.interpolation_triplets(validation, gap)
-        # A clip gives several triplets in a row: shuffle them apart, even from an endless source.
-        shuffle_buffer = 256
+    # What the role trains on, from the clips (the interpolator's triplets); whole clips by default.
+    train, examples_buffer = model.training_examples(train, training)
+    validation = None if validation is None else model.training_examples(validation, training)[0]
+    if examples_buffer is not None:
+        shuffle_buffer = examples_buffer
     _first(train, "training", args)
     train = data_lib.batch_dataset(train, batch_size, shuffle_buffer=shuffle_buffer, seed=args.seed, repeat=finite)
     if validation is not None:

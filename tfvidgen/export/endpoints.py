@@ -10,7 +10,7 @@ import collections
 
 import tensorflow as tf
 
-Endpoint = collections.namedtuple("Endpoint", ["function", "signature", "example"])
+Endpoint = collections.namedtuple("Endpoint", ["function", "signature", "example", "uint8"], defaults=(None,))
 Endpoint.__doc__ = """An exported signature.
 
 Attributes:
@@ -18,6 +18,8 @@ Attributes:
         and returns a dict of float32 outputs.
     signature: list of `tf.TensorSpec`; each spec's `name` is the input key.
     example: dict of NumPy inputs for warm-up requests and servability checks.
+    uint8: whether `uint8=True` exports add a `<name>_uint8` variant; `None`:
+        when a rank-5 float32 (video) input is in `signature`.
 """
 
 
@@ -47,6 +49,15 @@ def scalar(tensor, name):
     check = tf.debugging.assert_equal(tf.size(tensor), 1, message=f"`{name}` must be a scalar or have shape [1]")
     with tf.control_dependencies([check]):
         return tf.reshape(tensor, [])
+
+
+def at_least(tensor, minimum, name):
+    """Asserts in-graph that a scalar is >= `minimum`: "`name` must be >= minimum"."""
+    check = tf.debugging.assert_greater_equal(
+        tensor, tf.cast(minimum, tensor.dtype), message=f"`{name}` must be >= {minimum}"
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(tensor)
 
 
 def non_negative(tensor, name):
@@ -111,4 +122,4 @@ def uint8_variant(endpoint):
         key: (value * 255).round().astype("uint8") if key in video_inputs else value
         for key, value in endpoint.example.items()
     }
-    return Endpoint(function, signature, example)
+    return Endpoint(function, signature, example, True)

@@ -2,10 +2,16 @@
 
 `export_for_serving(model, base_dir)` writes `base_dir/<version>/` with
 `saved_model.pb`, `variables/` and `assets.extra/` (warm-up requests and a
-`tfvidgen.json` description). The version is built in a hidden temporary
-directory beside it and renamed into place when complete: TF Serving polls
-`base_dir` for integer-named directories, so it never loads a half-written one,
-and a crash leaves no version directory behind.
+`tfvidgen.json` description: class, family, role, config, signatures). The
+signatures are the model's own (`tfvidgen.export.signatures`): `predict` and
+`rollout` for a frame predictor (ConvLSTM, SimVP), `sample` and `decode` for a
+generative model (DCGAN, VAE, plus the VAE's `encode` and `reconstruct`),
+`interpolate` and `interpolate_clip` for the frame interpolator.
+
+The version is built in a hidden temporary directory beside it and renamed
+into place when complete: TF Serving polls `base_dir` for integer-named
+directories, so it never loads a half-written one, and a crash leaves no
+version directory behind.
 """
 
 import json
@@ -29,7 +35,8 @@ def model_endpoints(model, uint8=False):
     if uint8:
         for name, endpoint in list(endpoints.items()):
             has_video = any(spec.dtype == tf.float32 and spec.shape.rank == 5 for spec in endpoint.signature)
-            if name != "serving_default" and (has_video or name == "sample"):
+            wanted = has_video if endpoint.uint8 is None else endpoint.uint8
+            if name != "serving_default" and wanted:
                 endpoints[f"{name}_uint8"] = endpoints_lib.uint8_variant(endpoint)
     return endpoints
 
@@ -133,7 +140,8 @@ def export_for_serving(model, base_dir, version=None, overwrite=False, uint8=Fal
     """Exports `model` to `base_dir/<version>/` for TF Serving, atomically.
 
     Args:
-        model: a tfvidgen model (`ConvLSTMPredictor`, `VideoDCGAN`, `VideoVAE`).
+        model: a tfvidgen model (any family of `tfvidgen.models.FAMILIES`: its
+            role and family declare the signatures, `serving_signatures()`).
         base_dir: the model's base path as TF Serving sees it.
         version: integer version; defaults to one more than the highest present.
         overwrite: replace an existing version (otherwise `FileExistsError`).
@@ -180,7 +188,10 @@ def export_for_serving(model, base_dir, version=None, overwrite=False, uint8=Fal
             tf.get_logger().warning("tensorflow-serving-api is not installed: no warm-up requests written.")
         description = {
             "class_name": type(model).__name__,
-            "config": model.get_config(),
+            "family": model.family,
+            "role": model.role,
+            # Flat (networks' arguments beside the task's): readable as it is, and `from_config` takes it.
+            "config": type(model).flat_config(model.get_config()),
             "signatures": {
                 name: {
                     spec.name: {
@@ -215,7 +226,11 @@ def _move_into_place(temporary, final, overwrite):
 
 
 def read_description(path):
-    """The `tfvidgen.json` written beside an export (class name, config, signatures)."""
+    """The `tfvidgen.json` written beside an export (class name, family, role, config, signatures).
+
+    Exports of tfvidgen before the roles have no `family` and `role`: `ExportedModel` reads them from the class
+    name through `tfvidgen.families`.
+    """
     with tf.io.gfile.GFile(os.path.join(os.fspath(path), DESCRIPTION_FILE)) as file:
         return json.load(file)
 

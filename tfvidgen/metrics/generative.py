@@ -1,4 +1,4 @@
-"""Evaluating generators (GAN, VAE) on held-out clips, with baselines."""
+"""Evaluating generative models (GAN, VAE, ...) on held-out clips, with baselines."""
 
 import numpy as np
 
@@ -69,12 +69,23 @@ def frechet_report(real, generated, features, seed=0):
     }
 
 
+def reconstruction_scores(model, clips, batch_size=16):
+    """Mean per-frame PSNR and SSIM of `model.reconstruct(clips)` against `clips` (a VAE or its export)."""
+    reconstructions = np.concatenate(
+        [np.asarray(model.reconstruct(clips[start : start + batch_size])) for start in range(0, len(clips), batch_size)]
+    )
+    return {
+        "reconstruction_psnr": float(np.mean(per_frame_psnr(clips, reconstructions))),
+        "reconstruction_ssim": float(np.mean(per_frame_ssim(clips, reconstructions))),
+    }
+
+
 def evaluate_generator(model, family, clips, num_clips, batch_size=16, features=None, seed=0):
-    """Scores a GAN or VAE on held-out clips.
+    """Scores a generative model on held-out clips.
 
     Args:
-        model: a `VideoDCGAN`, `VideoVAE` or their `ExportedModel`.
-        family: `"dcgan"` or `"vae"`.
+        model: a generative model (`VideoDCGAN`, `VideoVAE`, ...) or its `ExportedModel`.
+        family: the family's name, recorded in the results.
         clips: a dataset of held-out float32 clips.
         num_clips: clips used (and generated).
         batch_size: generation batch size.
@@ -84,28 +95,15 @@ def evaluate_generator(model, family, clips, num_clips, batch_size=16, features=
     Returns:
         A dict with the Fréchet distance of samples and of the
         "mean clip + noise" baseline, diversity (mean pairwise feature
-        distance of samples and of real clips) and, for a VAE, reconstruction
-        PSNR/SSIM (and the negative ELBO when the Keras model is given).
+        distance of samples and of real clips), and the family's own scores
+        (`model.evaluation_extras`: for a VAE, reconstruction PSNR/SSIM, and
+        the negative ELBO when the Keras model is given).
     """
     real = _stack(clips, num_clips)
     generated = generate_clips(model, len(real), batch_size, seed)
     results = {"family": family, "num_clips": len(real)}
     results.update(frechet_report(real, generated, load_feature_extractor(features), seed))
-    if family == "vae":
-        reconstructions = np.concatenate(
-            [
-                np.asarray(model.reconstruct(real[start : start + batch_size]))
-                for start in range(0, len(real), batch_size)
-            ]
-        )
-        results["reconstruction_psnr"] = float(np.mean(per_frame_psnr(real, reconstructions)))
-        results["reconstruction_ssim"] = float(np.mean(per_frame_ssim(real, reconstructions)))
-        if hasattr(model, "evaluate"):
-            if not getattr(model, "compiled", True):  # A preset loads uncompiled; the ELBO needs only the defaults.
-                model.compile()
-            scores = model.evaluate(real, batch_size=batch_size, return_dict=True, verbose=0)
-            results["nelbo_nats_per_clip"] = float(scores["nelbo"])
-            results["bits_per_dim"] = float(scores["bits_per_dim"])
+    results.update(model.evaluation_extras(real, batch_size))
     return results
 
 

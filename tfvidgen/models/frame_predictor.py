@@ -1,7 +1,8 @@
-"""What the frame predictors (ConvLSTM, SimVP) share: compile defaults, `predict_future`, inputs, metrics."""
+"""The predictor role (ConvLSTM, SimVP): compile defaults, `predict_future`, inputs, metrics, signatures, previews."""
 
 import keras
 import numpy as np
+from keras import ops
 
 from tfvidgen import distribute
 from tfvidgen import replica_random
@@ -9,6 +10,8 @@ from tfvidgen import validation
 from tfvidgen.losses import L1L2
 from tfvidgen.metrics import frame_metrics
 from tfvidgen.models import gradient_steps
+from tfvidgen.models import model_role
+from tfvidgen.models import signature_spec
 from tfvidgen.models.video_model import VideoModel
 
 LOSSES = {
@@ -18,18 +21,23 @@ LOSSES = {
 }
 
 
-class FramePredictor(gradient_steps.PhasedSteps, VideoModel):
+class FramePredictor(gradient_steps.PhasedSteps, model_role.ModelRole, VideoModel):
     """Mixin (before `keras.Model`) for models that continue a video: context frames in, future frames out.
 
     A predictor sets `self.frame_shape`, `self.context_frames` and
-    `self.backbone`, and implements `rollout(context, n)` (in-graph; `n` may
-    be a tensor under TensorFlow), optionally `_jit_rollout` (what `jax.jit`
-    traces with a static `n`; `rollout` by default). It gets `compile` with
-    defaults, a checked `predict_future`, `fit` on whole clips or
-    `(context, target)` pairs, and metric updates that report the true loss
-    under tf.distribute.
+    `self.backbone`, and implements `call(frames)` (its one-pass prediction)
+    and `rollout(context, n)` (in-graph; `n` may be a tensor under
+    TensorFlow), optionally `_jit_rollout` (what `jax.jit` traces with a
+    static `n`; `rollout` by default). It gets `compile` with defaults, a
+    checked `predict_future`, `fit` on whole clips or `(context, target)`
+    pairs, metric updates that report the true loss under tf.distribute, and
+    the role's hooks (`tfvidgen.models.model_role`): the `predict` and
+    `rollout` serving signatures, training previews, the CLI's clips.
     """
 
+    role = "predictor"
+    default_signature = "predict"
+    accepts_loss = True
     checkpoint_monitor = "val_loss"
     default_loss = "mse"  # What `compile(loss="auto")` and `tfvidgen train` use.
 
@@ -117,6 +125,61 @@ class FramePredictor(gradient_steps.PhasedSteps, VideoModel):
             return lambda context, horizon: function([v.value for v in variables], context, horizon)
         return self.rollout
 
+    # === Role hooks: serving, previews, the CLI ===
+
+    def serving_signatures(self):
+        """`predict`: `frames` -> `next_frames`, the model's `call` (one pass: the ConvLSTM's next frame at every
+        step, the SimVP's `future_frames` frames after the context); `rollout`: `(context, num_future_frames)` ->
+        `future_frames`, the model's `rollout`, any horizon up to `tfvidgen.validation.MAX_FRAMES`.
+
+        Batch and time are dynamic; height, width and channels are this model's.
+        """
+        video = (None, None) + self.frame_shape
+        example = np.random.default_rng(0).random((1, self.context_frames) + self.frame_shape).astype("float32")
+
+        def predict(frames):
+            return {"next_frames": self(frames, training=False)}
+
+        def rollout(context, num_future_frames):
+            return {"future_frames": self.rollout(context, num_future_frames)}
+
+        signatures = {
+            "predict": signature_spec.Signature(
+                predict, [signature_spec.TensorInput("frames", video)], {"frames": example}, _has_frames("frames")
+            ),
+            "rollout": signature_spec.Signature(
+                rollout,
+                [
+                    signature_spec.TensorInput("context", video),
+                    signature_spec.ScalarInput("num_future_frames", minimum=0, maximum=validation.MAX_FRAMES),
+                ],
+                {"context": example, "num_future_frames": np.array(10, np.int32)},
+                _has_frames("context"),
+            ),
+        }
+        return {**signatures, **self.extra_signatures()}
+
+    def previews(self, batch, seed=0):
+        """The true clip and, below it, the context followed by the rollout."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        context, target = self.context_and_target(
+            validation.float32_tensor(x), None if y is None else validation.float32_tensor(y)
+        )
+        future = self.predict_future(context, int(target.shape[1]))
+        return {
+            "truth": ops.concatenate([context, target], axis=1),
+            "prediction": ops.concatenate([context, future], axis=1),
+        }
+
+    def training_clip_shape(self, training):
+        """Clips of the preset's `num_frames` (context, then target) at the model's frame shape."""
+        return (training["num_frames"],) + tuple(self.frame_shape)
+
+    @classmethod
+    def cli_training_settings(cls, learning_rate, training, loss=None):
+        """`--loss`, or the family's `default_loss`."""
+        return {"loss": loss or cls.default_loss}
+
     def input_shapes(self, x, y):
         """Whole clips (split at `context_frames`) or `(context, target)` pairs, as `fit` takes them."""
         frames = (None, None) + self.frame_shape
@@ -148,3 +211,8 @@ class FramePredictor(gradient_steps.PhasedSteps, VideoModel):
             else:
                 metric.update_state(target, predictions, sample_weight=sample_weight)
         return distribute.step_outputs(self.get_metrics_result())
+
+
+def _has_frames(name):
+    """The signature check that the video input `name` has at least one frame."""
+    return lambda **inputs: [(ops.shape(inputs[name])[1] > 0, f"`{name}` needs at least 1 frame")]

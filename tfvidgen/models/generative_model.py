@@ -1,16 +1,20 @@
-"""What the two generative families share: latents from a prior, decoded to clips, one verb per action."""
+"""The generative role (DCGAN, VAE): latents from a prior, decoded to clips, one verb per action."""
 
 import numbers
 
+import keras
+import numpy as np
 from keras import ops
 
 from tfvidgen import replica_random
 from tfvidgen import validation
 from tfvidgen.models import gradient_steps
+from tfvidgen.models import model_role
+from tfvidgen.models import signature_spec
 from tfvidgen.models.video_model import VideoModel
 
 
-class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
+class GenerativeModel(gradient_steps.PhasedSteps, model_role.ModelRole, VideoModel):
     """Mixin for models that decode `(batch, latent_dim)` N(0, I) latents into clips.
 
     The DCGAN and the VAE answer the same calls:
@@ -19,12 +23,20 @@ class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
     - `sample_latents(num_samples, seed=None)` and `decode(latents)`;
     - `prior_latents(noise)`: standard normal noise to prior latents (the
       identity, except for a VAE with a fitted `LatentPrior`);
-    - `interpolate(start, end, steps=8)`: clips along a path in latent space.
+    - `interpolate_latents(start, end, steps=8)`: clips along a path in latent
+      space (`interpolate` is its deprecated name).
+
+    `sample` and `decode` check their arguments eagerly around the traceable
+    `sample_step(num_samples, seed)` and `decode_step(latents)`, which the
+    `sample` and `decode` serving signatures wrap.
 
     A family implements `latent_decoder()` (the network that decodes) and may
-    implement `_encode_endpoint(clip)` (the VAE's posterior mean).
+    implement `_encode_endpoint(clip)` (the VAE's posterior mean) and the role
+    hooks of `tfvidgen.models.model_role` (`extra_signatures`, ...).
     """
 
+    role = "generative"
+    default_signature = "decode"
     latent_dim = None
 
     def latent_decoder(self):
@@ -44,7 +56,15 @@ class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
             raise ValueError(
                 f"`latents` must have shape (batch, {self.latent_dim}). Received shape {tuple(latents.shape)}"
             )
+        return self.decode_step(latents)
+
+    def decode_step(self, latents):
+        """Traceable `decode`: `(batch, latent_dim)` latents to clips, unchecked."""
         return self.latent_decoder()(latents, training=False)
+
+    def sample_step(self, num_samples, seed):
+        """Traceable `sample`: `num_samples` clips from the prior latents of an int `seed` (tensors allowed)."""
+        return self.decode_step(self.prior_latents(replica_random.seeded_normal(num_samples, self.latent_dim, seed)))
 
     def prior_latents(self, noise):
         """Maps `(batch, latent_dim)` standard normal noise to latents of the prior samples come from.
@@ -70,6 +90,11 @@ class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
         return self.decode(self.sample_latents(num_samples, seed))
 
     def interpolate(self, start, end, steps=8):
+        """Deprecated: `interpolate_latents` (a path in latent space; `interpolate` is the interpolator's verb)."""
+        model_role.deprecated("interpolate", "interpolate_latents", type(self).__name__)
+        return self.interpolate_latents(start, end, steps)
+
+    def interpolate_latents(self, start, end, steps=8):
         """Decodes `steps` latents on a path from `start` to `end`.
 
         Args:
@@ -99,6 +124,45 @@ class GenerativeModel(gradient_steps.PhasedSteps, VideoModel):
         if tuple(value.shape) == (self.latent_dim,):
             return value
         return self._encode_endpoint(value, name)
+
+    # === Role hooks: serving, previews, the CLI ===
+
+    def sample_signature(self):
+        """`sample`: `(num_samples, seed)` -> `{"clips"}`, the latents drawn in the graph from the seed.
+
+        The noise passes through `prior_latents`, so a VAE's fitted prior serves as `sample()` uses it.
+        """
+        return signature_spec.Signature(
+            lambda num_samples, seed: {"clips": self.sample_step(num_samples, seed)},
+            [
+                signature_spec.ScalarInput("num_samples", minimum=1, maximum=validation.MAX_SAMPLES),
+                signature_spec.ScalarInput("seed"),
+            ],
+            {"num_samples": np.array(2, np.int32), "seed": np.array(0, np.int32)},
+            uint8=True,
+        )
+
+    def decode_signature(self):
+        """`decode`: `latents` `(batch, latent_dim)` -> `{"clips"}`."""
+        example = np.random.default_rng(0).normal(size=(2, self.latent_dim)).astype("float32")
+        return signature_spec.Signature(
+            lambda latents: {"clips": self.decode_step(latents)},
+            [signature_spec.TensorInput("latents", (None, self.latent_dim), dimensions=("batch", "latent_dim"))],
+            {"latents": example},
+        )
+
+    def serving_signatures(self):
+        """`sample` and `decode` (`serving_default`), then the family's `extra_signatures()`."""
+        return {"sample": self.sample_signature(), "decode": self.decode_signature(), **self.extra_signatures()}
+
+    def previews(self, batch, seed=0):
+        """Samples from fixed latents (as many as the batch has clips, at most 16)."""
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        return {"samples": self.sample(min(16, int(np.shape(real)[0])), seed=seed)}
+
+    def training_clip_shape(self, training):
+        """Clips of the model's `clip_shape`."""
+        return tuple(self.clip_shape)
 
 
 def _is_seed(value):

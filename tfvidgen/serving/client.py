@@ -6,6 +6,7 @@ import urllib.request
 
 import numpy as np
 
+from tfvidgen import deprecation
 from tfvidgen.serving import rest
 
 
@@ -65,24 +66,54 @@ class ServingClient:
         response = self._request(rest.predict_url(self.url, self.model_name, self.version), body)
         return rest.parse_predict_response(response, outputs)
 
+    # === Predictors (ConvLSTM, SimVP): one contract for both ===
+
     def rollout(self, context, num_future_frames):
-        """ConvLSTM: `(batch, T, H, W, C)` context -> `(batch, N, H, W, C)` future frames."""
+        """A predictor: `(batch, T, H, W, C)` context -> `(batch, N, H, W, C)` future frames."""
         inputs = {"context": np.asarray(context, np.float32), "num_future_frames": np.int32(num_future_frames)}
         return self.predict(inputs, "rollout", format="columnar")["future_frames"]
 
+    def predict_future(self, context, horizon):
+        """A predictor: `horizon` frames after `context`, as the model's `predict_future` (the `rollout` signature)."""
+        return self.rollout(context, horizon)
+
     def next_frames(self, frames):
-        """ConvLSTM: the next-frame prediction at every step of `frames`."""
+        """A predictor's one-pass prediction on `frames` (the `predict` signature): the ConvLSTM's next frame at
+        every step, the SimVP's `future_frames` frames after them."""
         return self.predict({"frames": np.asarray(frames, np.float32)}, "predict")["next_frames"]
 
-    def sample(self, num_samples, seed=0):
-        """GAN or VAE: `num_samples` clips, reproducible for a seed."""
-        inputs = {"num_samples": np.int32(num_samples), "seed": np.int32(seed)}
+    # === Generative models (DCGAN, VAE) ===
+
+    def sample(self, num_samples, seed=0, **inputs):
+        """`num_samples` clips, reproducible for a seed; extra `inputs` for a family that declares more."""
+        inputs = {"num_samples": np.int32(num_samples), "seed": np.int32(seed), **inputs}
         return self.predict(inputs, "sample", format="columnar")["clips"]
 
+    def decode(self, latents):
+        """Clips from `(batch, latent_dim)` latents (the `decode` signature)."""
+        return self.predict({"latents": np.asarray(latents, np.float32)}, "decode")["clips"]
+
     def generate(self, latents):
-        """GAN: clips from `(batch, latent_dim)` latents."""
+        """Deprecated: `decode` (the GAN's `generate` signature, served one more release)."""
+        deprecation.deprecated("generate", "decode", "ServingClient")
         return self.predict({"latents": np.asarray(latents, np.float32)}, "generate")["clips"]
+
+    def encode(self, clips):
+        """VAE: `{"z_mean", "z_log_var"}` for a batch of clips."""
+        return self.predict({"clips": np.asarray(clips, np.float32)}, "encode")
 
     def reconstruct(self, clips):
         """VAE: `{"reconstruction", "z_mean", "z_log_var"}` for a batch of clips."""
         return self.predict({"clips": np.asarray(clips, np.float32)}, "reconstruct")
+
+    # === The frame interpolator ===
+
+    def interpolate(self, frame_a, frame_b):
+        """The middle frames between two `(batch, H, W, C)` batches."""
+        inputs = {"frame_a": np.asarray(frame_a, np.float32), "frame_b": np.asarray(frame_b, np.float32)}
+        return self.predict(inputs, "interpolate", format="columnar")["middle"]
+
+    def interpolate_clip(self, clip, factor=2):
+        """`factor - 1` frames inserted between the neighbours of a `(frames, H, W, C)` clip."""
+        inputs = {"clip": np.asarray(clip, np.float32), "factor": np.int32(factor)}
+        return self.predict(inputs, "interpolate_clip", format="columnar")["frames"]

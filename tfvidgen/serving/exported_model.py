@@ -6,17 +6,23 @@ import tensorflow as tf
 from tfvidgen import validation
 from tfvidgen.export import saved_model as saved_model_lib
 from tfvidgen.families import FAMILY_OF_CLASS
-from tfvidgen.families import PREDICTOR_FAMILIES
+from tfvidgen.families import FAMILY_ROLES
+from tfvidgen import deprecation
 
 
 class ExportedModel:
     """Runs a tfvidgen export through `tf.saved_model.load` signatures.
 
-    Offers the methods of the model that was exported, so the CLI and notebooks
-    can use a SavedModel wherever they use a model: `predict_future` for the
-    ConvLSTM predictor, `generate` for the GAN, `sample`, `reconstruct`,
-    `encode` and `decode` for the VAE, `interpolate` and
-    `interpolate_clip` for the frame interpolator. Needs no tfvidgen class to load.
+    Offers the verbs of the model that was exported, each calling the
+    signature of the same name, so the CLI and notebooks can use a SavedModel
+    wherever they use a model: `predict_future` (the `rollout` signature) and
+    `next_frames` (`predict`) for a frame predictor, `sample` and `decode` for
+    a generative model (and the VAE's `encode` and `reconstruct`),
+    `interpolate` and `interpolate_clip` for the frame interpolator. A verb
+    whose signature the export lacks raises `ValueError` naming the ones it
+    has. Extra keyword arguments reach the signature as further inputs (a
+    family that declares more, e.g. a sampler's `steps`). Needs no tfvidgen
+    class to load.
 
     Args:
         path: a version directory, or a base directory (its latest version).
@@ -25,15 +31,17 @@ class ExportedModel:
 
     >>> # tfvidgen export --model saved_models/convlstm_cpu_small --out exports/convlstm_cpu_small
     >>> model = ExportedModel("exports/convlstm_cpu_small/1")
-    >>> model.family
-    'convlstm'
+    >>> model.family, model.role
+    ('convlstm', 'predictor')
     >>> model.predict_future(context, 10).shape  # (batch, 10, 64, 64, 1)
     """
 
     def __init__(self, path):
         self.path = saved_model_lib.latest_version(path)
         self.description = saved_model_lib.read_description(self.path)
-        self.family = FAMILY_OF_CLASS.get(self.description["class_name"])
+        # Exports before the roles recorded only the class: the registry names its family and role.
+        self.family = self.description.get("family") or FAMILY_OF_CLASS.get(self.description["class_name"])
+        self.role = self.description.get("role") or FAMILY_ROLES.get(self.family)
         self.config = self.description["config"]
         self.loaded = tf.saved_model.load(self.path)
         self.signatures = self.loaded.signatures
@@ -46,9 +54,13 @@ class ExportedModel:
             )
         return self.signatures[signature](**inputs)
 
+    @staticmethod
+    def _extra(inputs):
+        return {name: tf.convert_to_tensor(value) for name, value in inputs.items()}
+
     @property
     def frame_shape(self):
-        if self.family in PREDICTOR_FAMILIES + ("interpolator",):
+        if "frame_shape" in self.config:
             return tuple(self.config["frame_shape"])
         return tuple(self.config["clip_shape"][1:])
 
@@ -60,22 +72,44 @@ class ExportedModel:
     def context_frames(self):
         return self.config["context_frames"]
 
-    def predict_future(self, context, horizon):
+    # === Predictors ===
+
+    def predict_future(self, context, horizon, **inputs):
+        """`horizon` frames after `context` (the `rollout` signature)."""
         horizon = validation.non_negative_int("horizon", horizon, maximum=validation.MAX_FRAMES)
         outputs = self._call(
             "rollout",
             context=tf.convert_to_tensor(context, tf.float32),
             num_future_frames=tf.constant(horizon, tf.int32),
+            **self._extra(inputs),
         )
         return outputs["future_frames"]
 
-    def generate(self, num_samples, seed=0):
-        num_samples = validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
-        return self._call("sample", num_samples=tf.constant(num_samples, tf.int32), seed=tf.constant(seed, tf.int32))[
-            "clips"
-        ]
+    def next_frames(self, frames):
+        """The model's one-pass prediction on `frames` (the `predict` signature)."""
+        return self._call("predict", frames=tf.convert_to_tensor(frames, tf.float32))["next_frames"]
 
-    sample = generate
+    # === Generative models ===
+
+    def sample(self, num_samples, seed=0, **inputs):
+        """`num_samples` clips, the same for the same `seed`."""
+        num_samples = validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
+        return self._call(
+            "sample",
+            num_samples=tf.constant(num_samples, tf.int32),
+            seed=tf.constant(seed, tf.int32),
+            **self._extra(inputs),
+        )["clips"]
+
+    def generate(self, num_samples, seed=0):
+        """Deprecated: `sample`."""
+        deprecation.deprecated("generate", "sample", "ExportedModel")
+        return self.sample(num_samples, seed)
+
+    def decode(self, latents):
+        """Clips from `(batch, latent_dim)` latents (the `decode` signature; `generate` in older GAN exports)."""
+        signature = "decode" if "decode" in self.signatures or "generate" not in self.signatures else "generate"
+        return self._call(signature, latents=tf.convert_to_tensor(np.asarray(latents, np.float32)))["clips"]
 
     def reconstruct(self, clips):
         return self._call("reconstruct", clips=tf.convert_to_tensor(clips, tf.float32))["reconstruction"]
@@ -84,8 +118,15 @@ class ExportedModel:
         outputs = self._call("encode", clips=tf.convert_to_tensor(clips, tf.float32))
         return outputs["z_mean"], outputs["z_log_var"]
 
-    def decode(self, latents):
-        return self._call("decode", latents=tf.convert_to_tensor(np.asarray(latents, np.float32)))["clips"]
+    def evaluation_extras(self, clips, batch_size):
+        """Reconstruction PSNR/SSIM where the export reconstructs (a VAE's); `{}` otherwise."""
+        if "reconstruct" not in self.signatures:
+            return {}
+        from tfvidgen.metrics import generative
+
+        return generative.reconstruction_scores(self, clips, batch_size)
+
+    # === Interpolators ===
 
     def interpolate(self, frame_a, frame_b):
         """The middle frames `(batch, H, W, C)` between two `(batch, H, W, C)` batches."""

@@ -7,8 +7,7 @@ from tfvidgen import validation
 from tfvidgen.losses import L1L2
 from tfvidgen.metrics import frame_metrics
 from tfvidgen.models.interpolator.frame_interpolator_presets import FRAME_INTERPOLATOR_PRESETS
-from tfvidgen.models.video_model import RANGE_TOLERANCE
-from tfvidgen.models.video_model import VideoModel
+from tfvidgen.models.interpolator_model import InterpolatorModel
 
 LOSSES = {
     "l1": keras.losses.MeanAbsoluteError,
@@ -17,17 +16,8 @@ LOSSES = {
 }
 
 
-def _eager():
-    """True outside a traced function, where values can be read (TensorFlow's graphs are traced)."""
-    if keras.backend.backend() != "tensorflow":
-        return True
-    import tensorflow as tf
-
-    return tf.executing_eagerly()
-
-
 @keras.saving.register_keras_serializable(package="tfvidgen")
-class FrameInterpolator(VideoModel, keras.Model):
+class FrameInterpolator(InterpolatorModel, keras.Model):
     """Predicts the middle frame between two frames with a U-Net.
 
     The two neighbours are stacked on the channel axis and run through a U-Net
@@ -188,89 +178,3 @@ class FrameInterpolator(VideoModel, keras.Model):
         """`(neighbours, middle)` batches, as `tfvidgen.data.interpolation_triplets` gives them."""
         shapes = [("the neighbours", x, (None, 2) + self.frame_shape)]
         return shapes if y is None else shapes + [("the middle frames", y, (None,) + self.frame_shape)]
-
-    # === Inference ===
-
-    def _check_frames(self, frames, name):
-        frames = validation.float32_tensor(frames)
-        if len(frames.shape) != 4 or tuple(frames.shape[1:]) != self.frame_shape:
-            raise ValueError(
-                f"`{name}` must have shape (batch, {', '.join(map(str, self.frame_shape))}). "
-                f"Received shape {tuple(frames.shape)}"
-            )
-        if _eager() and frames.shape[0]:
-            low, high = float(ops.min(frames)), float(ops.max(frames))
-            if low < -RANGE_TOLERANCE or high > 1.0 + RANGE_TOLERANCE:
-                raise ValueError(
-                    f"`{name}` must hold float values in [0, 1] (divide uint8 frames by 255). "
-                    f"Received values in [{low:g}, {high:g}]"
-                )
-        return frames
-
-    def interpolate(self, frame_a, frame_b, batch_size=32):
-        """The middle frames between `frame_a[i]` and `frame_b[i]`.
-
-        Args:
-            frame_a, frame_b: `(batch, height, width, channels)` in [0, 1].
-            batch_size: pairs run through the network at once.
-
-        Returns:
-            float32 tensor `(batch, height, width, channels)`.
-        """
-        frame_a = self._check_frames(frame_a, "frame_a")
-        frame_b = self._check_frames(frame_b, "frame_b")
-        if frame_a.shape[0] != frame_b.shape[0]:
-            raise ValueError(
-                f"`frame_a` and `frame_b` must have the same batch size. "
-                f"Received: {frame_a.shape[0]} and {frame_b.shape[0]}"
-            )
-        batch_size = validation.positive_int("batch_size", batch_size)
-        neighbours = ops.stack([frame_a, frame_b], axis=1)
-        if neighbours.shape[0] == 0:
-            return ops.zeros((0,) + self.frame_shape, "float32")
-        chunks = [
-            self(neighbours[start : start + batch_size], training=False)
-            for start in range(0, neighbours.shape[0], batch_size)
-        ]
-        return ops.concatenate(chunks, axis=0)
-
-    def interpolate_clip(self, clip, factor=2, batch_size=32):
-        """Inserts `factor - 1` frames between each pair of neighbours by recursive halving.
-
-        Each round puts a predicted middle between every pair of neighbouring
-        frames, doubling the frame rate; `log2(factor)` rounds.
-
-        Args:
-            clip: `(frames, height, width, channels)` in [0, 1], frames >= 1.
-            factor: a power of 2 (1 returns the clip), at most
-                `tfvidgen.validation.MAX_INTERPOLATION_FACTOR` (64).
-            batch_size: pairs run through the network at once.
-
-        Returns:
-            float32 tensor `((frames - 1) * factor + 1, height, width,
-            channels)`; the input frames are at positions 0, factor, 2 * factor...
-
-        Raises:
-            ValueError: for a factor that is not a power of 2, above
-                `MAX_INTERPOLATION_FACTOR`, or making more than
-                `tfvidgen.validation.MAX_FRAMES` frames.
-        """
-        clip = validation.float32_tensor(clip)
-        if len(clip.shape) != 4 or clip.shape[0] == 0:
-            raise ValueError(
-                f"`clip` must have shape (frames >= 1, {', '.join(map(str, self.frame_shape))}). "
-                f"Received shape {tuple(clip.shape)}"
-            )
-        factor = validation.positive_int("factor", factor)
-        if factor & (factor - 1):
-            raise ValueError(f"`factor` must be a power of 2 (1, 2, 4, 8, ...). Received: factor={factor}")
-        validation.interpolated_frames(clip.shape[0], factor)  # Before any work: 2**20 used to run out of memory.
-        frames = self._check_frames(clip, "clip")
-        for _ in range(factor.bit_length() - 1):
-            if frames.shape[0] < 2:
-                break
-            middles = self.interpolate(frames[:-1], frames[1:], batch_size=batch_size)
-            # (pairs, 2, H, W, C) -> (2 * pairs, H, W, C): frame, middle, frame, middle, ...
-            interleaved = ops.reshape(ops.stack([frames[:-1], middles], axis=1), (-1,) + self.frame_shape)
-            frames = ops.concatenate([interleaved, frames[-1:]], axis=0)
-        return frames
