@@ -8,6 +8,7 @@ from tfvidgen import metrics
 from tfvidgen import schedules
 from tfvidgen.metrics import evaluate_predictions
 from tfvidgen.models import ConvLSTMPredictor
+from tfvidgen.models.convlstm import ConvLSTMBackbone
 from tfvidgen.models.convlstm import convlstm_rollout
 
 
@@ -26,15 +27,15 @@ def _frames(batch=2, frames=5, seed=0):
 def test_presets_build_with_expected_sizes():
     assert ConvLSTMPredictor.from_preset("tiny").count_params() == 8164
     cpu_small = ConvLSTMPredictor.from_preset("cpu_small")
-    assert cpu_small.frame_shape == (64, 64, 1) and cpu_small.patch_size == 4
+    assert cpu_small.frame_shape == (64, 64, 1) and cpu_small.backbone.patch_size == 4
     openstl = ConvLSTMPredictor.from_preset("openstl_convlstm_s")
-    assert openstl.filters == [128] * 4 and openstl.kernel_sizes == [5] * 4
+    assert openstl.backbone.filters == [128] * 4 and openstl.backbone.kernel_sizes == [5] * 4
     assert isinstance(openstl.teacher_forcing, schedules.LinearSchedule)
     # 4 ConvLSTM layers (5x5, 128 filters, 16 input channels for the first) + a 1x1 head.
     layer_params = lambda inputs: 25 * (inputs + 128) * 512 + 512  # noqa: E731
     assert openstl.count_params() == layer_params(16) + 3 * layer_params(128) + 128 * 16 + 16
     overridden = ConvLSTMPredictor.from_preset("tiny", filters=(4,))
-    assert overridden.filters == [4]
+    assert overridden.backbone.filters == [4]
     with pytest.raises(ValueError, match="Unknown ConvLSTMPredictor preset `preset='huge'`"):
         ConvLSTMPredictor.from_preset("huge")
 
@@ -145,13 +146,13 @@ def test_selectable_losses_train(loss):
 
 def test_bad_arguments_and_inputs(model):
     with pytest.raises(ValueError, match="`patch_size` \\(3\\) must divide the frame height and width"):
-        ConvLSTMPredictor(frame_shape=(16, 16, 1), patch_size=3)
+        ConvLSTMBackbone(frame_shape=(16, 16, 1), patch_size=3)
     with pytest.raises(ValueError, match="`frame_shape` must be \\(height, width, channels\\)"):
-        ConvLSTMPredictor(frame_shape=(16, 16))
+        ConvLSTMBackbone(frame_shape=(16, 16))
     with pytest.raises(ValueError, match="`kernel_sizes` must have 2 entries"):
-        ConvLSTMPredictor(frame_shape=(16, 16, 1), filters=(4, 4), kernel_sizes=(3, 3, 3))
+        ConvLSTMPredictor.from_preset("tiny", filters=(4, 4), kernel_sizes=(3, 3, 3))
     with pytest.raises(ValueError, match="`teacher_forcing` must be in \\[0, 1\\]"):
-        ConvLSTMPredictor(frame_shape=(16, 16, 1), teacher_forcing=1.5)
+        ConvLSTMPredictor(teacher_forcing=1.5)
     with pytest.raises(
         ValueError, match=r"`context` must have shape \(batch, frames >= 1, 16, 16, 1\).*\(2, 3, 16, 16, 3\)"
     ):

@@ -187,7 +187,7 @@ def test_the_cli_loads_a_preset_directory_and_exports_it(tiny_preset, tmp_path, 
     from tfvidgen.cli.loading import load_any
 
     model = load_any(str(tiny_preset[0]))
-    assert type(model).__name__ == "ConvLSTMPredictor" and model.filters == tiny_preset[1].filters
+    assert type(model).__name__ == "ConvLSTMPredictor" and model.backbone.filters == tiny_preset[1].backbone.filters
     main.main(["export", "--model", str(tiny_preset[0]), "--out", str(tmp_path / "export"), "--no-check"])
     assert (tmp_path / "export" / "1" / "saved_model.pb").is_file()
     description = json.loads((tmp_path / "export" / "1" / "assets.extra" / "tfvidgen.json").read_text())

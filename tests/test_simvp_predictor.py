@@ -131,11 +131,11 @@ def test_keras_round_trip_and_preset_directory(model, tmp_path):
 
 def test_bad_arguments_and_inputs(model):
     with pytest.raises(ValueError, match=r"must divide by patch_size \* 2\*\*\(number of 2s in spatial_strides\) = 8"):
-        SimVPPredictor(frame_shape=(20, 20, 1), patch_size=2, spatial_strides=(1, 2, 2))
+        SimVPPredictor.from_preset("tiny", frame_shape=(20, 20, 1), patch_size=2, spatial_strides=(1, 2, 2))
     with pytest.raises(ValueError, match=r"`spatial_strides` must hold 1s and 2s. Received: spatial_strides=\[1, 3\]"):
         SimVPBackbone(frame_shape=(16, 16, 1), spatial_strides=(1, 3))
     with pytest.raises(ValueError, match="`future_frames` must be a positive integer"):
-        SimVPPredictor(frame_shape=(16, 16, 1), future_frames=0)
+        SimVPBackbone(frame_shape=(16, 16, 1), future_frames=0)
     with pytest.raises(
         ValueError, match=r"`context` must have shape \(batch, frames >= 1, 16, 16, 1\).*\(2, 3, 16, 16, 3\)"
     ):

@@ -67,14 +67,17 @@ class VideoModel(ConstructorConfig):
             load_weights: False builds a pretrained preset's architecture and
                 training settings with random weights (to train it anew, with
                 overrides that change weight shapes).
-            **overrides: constructor arguments to change. With pretrained
-                weights only those that keep every weight's shape (e.g. a
-                `seed`, `teacher_forcing`, `beta`).
+            **overrides: arguments to change, the task's or its networks'
+                by name (`frame_shape`, `teacher_forcing`; the DCGAN's
+                `generator_filters`: `cls.accepted_names()` lists them). With
+                pretrained weights only those that keep every weight's shape
+                (e.g. a `seed`, `teacher_forcing`, `beta`).
 
         Raises:
             TypeError: when `preset` is not a string or a path.
             ValueError: naming the unknown preset and the available ones; an
-                override that does not fit the pretrained weights; a
+                override that no constructor takes, or that does not fit the
+                pretrained weights; a
                 `config.json` or `model.weights.h5` that cannot be read or
                 whose sha256 differs from `metadata.json`'s; a URL without a
                 sha256, whose download has another sha256, or that cannot be
@@ -83,7 +86,7 @@ class VideoModel(ConstructorConfig):
         if isinstance(preset, str) and preset in cls.presets:
             config = copy.deepcopy(cls.presets[preset]["config"])
             config.update(overrides)
-            return cls(**config)
+            return cls.from_config(config)  # Flat: each key to the network or the task that takes it.
         expected = (
             f"one of {sorted(cls.presets)}, a pretrained name in {sorted(cls.pretrained)}, or a directory with "
             f"{PRESET_CONFIG_FILE} and {PRESET_WEIGHTS_FILE}"
@@ -98,7 +101,8 @@ class VideoModel(ConstructorConfig):
         config_path = os.path.join(directory, PRESET_CONFIG_FILE)
         if not os.path.isfile(config_path):
             raise ValueError(f"Unknown {cls.__name__} preset `preset={preset!r}`; expected {expected}.")
-        config = _read_preset_config(config_path, cls.__name__)
+        # Flat (as tfvidgen 0.1.0 wrote presets, or nested as `get_config` does now): the overrides' vocabulary.
+        config = cls.flat_config(_read_preset_config(config_path, cls.__name__))
         metadata = preset_files.read_metadata(directory)
         preset_files.check_hash(directory, PRESET_CONFIG_FILE, metadata)
         model = cls.from_config({**config, **overrides})

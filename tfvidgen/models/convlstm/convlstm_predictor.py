@@ -31,8 +31,9 @@ class ConvLSTMPredictor(FramePredictor, keras.Model):
     rollout of the target frames from the context, as the papers report.
 
     Args:
-        frame_shape, filters, kernel_sizes, patch_size, head_kernel_size,
-        output_activation: the network's, see `ConvLSTMBackbone`.
+        backbone: a `ConvLSTMBackbone`; `None` builds the default one. (Its
+            arguments given here instead, flat, still build it, with a
+            `DeprecationWarning`; `from_preset(name, **overrides)` takes them.)
         context_frames: frames of a whole clip used as context in `fit`, and
             the default context length of the exported rollout.
         teacher_forcing: probability of feeding the ground truth future frame
@@ -50,7 +51,8 @@ class ConvLSTMPredictor(FramePredictor, keras.Model):
 
     Example:
 
-    >>> model = ConvLSTMPredictor.from_preset("tiny")
+    >>> model = ConvLSTMPredictor(backbone=ConvLSTMBackbone((16, 16, 1), filters=(8, 8), patch_size=2))
+    >>> model = ConvLSTMPredictor.from_preset("tiny", teacher_forcing=0.5)  # A preset, one argument changed.
     >>> model.compile()
     >>> future = model.predict_future(np.zeros((1, 3, 16, 16, 1), "float32"), 5)
     >>> tuple(future.shape)
@@ -67,37 +69,24 @@ class ConvLSTMPredictor(FramePredictor, keras.Model):
     pretrained = {"moving_mnist": "convlstm_cpu_small"}  # saved_models/convlstm_cpu_small: from_preset("moving_mnist").
     family = "convlstm"
 
-    def __init__(
-        self,
-        frame_shape=(64, 64, 1),
-        filters=(64, 64),
-        kernel_sizes=3,
-        patch_size=1,
-        head_kernel_size=1,
-        context_frames=10,
-        teacher_forcing=None,
-        output_activation="sigmoid",
-        seed=None,
-        **kwargs,
-    ):
+    network_classes = {"backbone": ConvLSTMBackbone}
+
+    def __init__(self, backbone=None, context_frames=10, teacher_forcing=None, seed=None, **kwargs):
+        networks, kwargs = self.networks_from_arguments({"backbone": backbone}, kwargs)
         context_frames = validation.positive_int("context_frames", context_frames)
         if teacher_forcing is not None:  # None: free-running, no teacher forcing.
             teacher_forcing = schedules.number_or_schedule("teacher_forcing", teacher_forcing, validation.probability)
         super().__init__(**kwargs)
-        self.backbone = ConvLSTMBackbone(
-            frame_shape, filters, kernel_sizes, patch_size, head_kernel_size, output_activation, name="backbone"
-        )
-        self.frame_shape = self.backbone.frame_shape
-        self.filters = self.backbone.filters
-        self.kernel_sizes = self.backbone.kernel_sizes
-        self.patch_size = self.backbone.patch_size
-        self.head_kernel_size = self.backbone.head_kernel_size
+        self.backbone = networks["backbone"]
         self.context_frames = context_frames
         self.teacher_forcing = teacher_forcing
-        self.output_activation = output_activation
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.built = True
+
+    @property
+    def frame_shape(self):
+        return self.backbone.frame_shape
 
     def call(self, frames, training=False):
         return self.backbone(frames, training=training)

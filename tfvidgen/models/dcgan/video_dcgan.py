@@ -42,24 +42,17 @@ class VideoDCGAN(GenerativeModel, keras.Model):
     `GenerativeModel`; `generate` is `sample`'s GAN name.
 
     Args:
-        clip_shape: `(frames, height, width, channels)` of real and generated
-            clips.
-        latent_dim: size of the latent vector.
-        generator_filters: see `VideoGenerator`.
-        discriminator_filters: see `VideoDiscriminator`.
-        two_stream: VGAN's foreground/mask/background generator.
-        spectral_norm: spectrally normalize the discriminator.
-        synchronized_batch_norm: synchronize the generator's batch statistics
-            across replicas.
-        minibatch_stddev_group: see `VideoDiscriminator` (`None`: off).
-        generator_upsampling: `"transpose"` or `"resize"`, see `VideoGenerator`.
-        frame_discriminator_filters: `None`, or the filters of the
-            discriminator's per-frame stream (`VideoDiscriminator.frame_filters`).
-        brightness_discriminator_filters: `None`, or the filters of the
-            discriminator's brightness-track stream
-            (`VideoDiscriminator.brightness_filters`).
-        generator_motion_units: `None`, or the GRU units of the generator's
-            recurrent motion path (`VideoGenerator.motion_units`).
+        generator: a `VideoGenerator`; `None` builds the default one.
+        discriminator: a `VideoDiscriminator` of the same `clip_shape`;
+            `None` builds the default one. (The networks' arguments given
+            here instead, flat, still build them, with a `DeprecationWarning`:
+            `clip_shape`, `latent_dim`, `two_stream`, `synchronized_batch_norm`,
+            `spectral_norm`, `minibatch_stddev_group`, and the generator's and
+            the discriminator's `filters` as `generator_filters` and
+            `discriminator_filters` (`generator_upsampling`,
+            `generator_motion_units`, `frame_discriminator_filters`,
+            `brightness_discriminator_filters` likewise). `from_preset(name,
+            **overrides)` and `--set` take those names.)
         flicker_penalty_weight: weight of `tfvidgen.losses.flicker_penalty`
             in the generator's loss: each generated clip's frame-to-frame
             change of mean brightness beyond the real batch's, relative to
@@ -79,7 +72,11 @@ class VideoDCGAN(GenerativeModel, keras.Model):
 
     Example:
 
-    >>> gan = VideoDCGAN.from_preset("tiny")
+    >>> gan = VideoDCGAN(
+    ...     generator=VideoGenerator((4, 16, 16, 1), latent_dim=16, filters=(32, 16)),
+    ...     discriminator=VideoDiscriminator((4, 16, 16, 1), filters=(16, 32)),
+    ... )
+    >>> gan = VideoDCGAN.from_preset("tiny", discriminator_filters=(8, 16))  # A preset, one argument changed.
     >>> gan.compile()
     >>> gan.fit(clips_dataset, epochs=1)  # batches of (batch, 4, 16, 16, 1)
     >>> tuple(gan.sample(8, seed=1).shape)
@@ -98,56 +95,24 @@ class VideoDCGAN(GenerativeModel, keras.Model):
     default_learning_rate = 2e-4
     VALIDATION_SEED = 1_000_003  # Seed of the fixed latents `test_step` scores.
 
-    def __init__(
-        self,
-        clip_shape=(16, 64, 64, 1),
-        latent_dim=100,
-        generator_filters=(256, 128, 64, 32),
-        discriminator_filters=(32, 64, 128, 256),
-        two_stream=False,
-        spectral_norm=False,
-        synchronized_batch_norm=True,
-        minibatch_stddev_group=None,
-        generator_upsampling="transpose",
-        frame_discriminator_filters=None,
-        generator_motion_units=None,
-        brightness_discriminator_filters=None,
-        flicker_penalty_weight=0.0,
-        seed=None,
-        **kwargs,
-    ):
+    network_classes = {"generator": VideoGenerator, "discriminator": VideoDiscriminator}
+    # The flat names (presets, `from_preset` overrides, `--set`) of the networks' arguments that they share.
+    flat_argument_names = {
+        "generator_filters": ("generator", "filters"),
+        "generator_upsampling": ("generator", "upsampling"),
+        "generator_motion_units": ("generator", "motion_units"),
+        "discriminator_filters": ("discriminator", "filters"),
+        "frame_discriminator_filters": ("discriminator", "frame_filters"),
+        "brightness_discriminator_filters": ("discriminator", "brightness_filters"),
+    }
+
+    def __init__(self, generator=None, discriminator=None, flicker_penalty_weight=0.0, seed=None, **kwargs):
+        networks, kwargs = self.networks_from_arguments(
+            {"generator": generator, "discriminator": discriminator}, kwargs
+        )
         super().__init__(**kwargs)
-        self.generator = VideoGenerator(
-            clip_shape,
-            latent_dim,
-            generator_filters,
-            two_stream,
-            synchronized_batch_norm,
-            upsampling=generator_upsampling,
-            motion_units=generator_motion_units,
-            name="generator",
-        )
-        self.discriminator = VideoDiscriminator(
-            clip_shape,
-            discriminator_filters,
-            spectral_norm,
-            minibatch_stddev_group,
-            frame_filters=frame_discriminator_filters,
-            brightness_filters=brightness_discriminator_filters,
-            name="discriminator",
-        )
-        self.clip_shape = self.generator.clip_shape
-        self.latent_dim = self.generator.latent_dim
-        self.generator_filters = self.generator.filters
-        self.discriminator_filters = self.discriminator.filters
-        self.two_stream = self.generator.two_stream
-        self.spectral_norm = self.discriminator.spectral_norm
-        self.synchronized_batch_norm = self.generator.synchronized_batch_norm
-        self.minibatch_stddev_group = self.discriminator.minibatch_stddev_group
-        self.generator_upsampling = self.generator.upsampling
-        self.frame_discriminator_filters = self.discriminator.frame_filters
-        self.generator_motion_units = self.generator.motion_units
-        self.brightness_discriminator_filters = self.discriminator.brightness_filters
+        self.generator = networks["generator"]
+        self.discriminator = networks["discriminator"]
         self.flicker_penalty_weight = schedules.number_or_schedule(
             "flicker_penalty_weight", flicker_penalty_weight, validation.non_negative_float
         )
@@ -163,6 +128,14 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         self.built = True
 
     def call(self, latents, training=False):
+    @property
+    def clip_shape(self):
+        return self.generator.clip_shape
+
+    @property
+    def latent_dim(self):
+        return self.generator.latent_dim
+
         return self.generator(latents, training=training)
 
     def compile(self, d_optimizer="auto", g_optimizer="auto", loss="non_saturating", **kwargs):

@@ -24,11 +24,11 @@ class SimVPPredictor(FramePredictor, keras.Model):
     one block backpropagates through that rollout.
 
     Args:
-        frame_shape, context_frames, future_frames, spatial_filters,
-        spatial_strides, translator_filters, translator_blocks,
-        translator_kernel_size, patch_size, output_activation: the
-            network's, see `SimVPBackbone`. `context_frames` also splits whole
-            clips given to `fit` into context and target.
+        backbone: a `SimVPBackbone`; its `context_frames` also splits whole
+            clips given to `fit` into context and target. `None` builds the
+            default one. (Its arguments given here instead, flat, still build
+            it, with a `DeprecationWarning`; `from_preset(name, **overrides)`
+            takes them.)
 
     Input shape:
         `(batch, frames, height, width, channels)` float32 in [0, 1]; `call`
@@ -41,7 +41,8 @@ class SimVPPredictor(FramePredictor, keras.Model):
 
     Example:
 
-    >>> model = SimVPPredictor.from_preset("tiny")
+    >>> model = SimVPPredictor(backbone=SimVPBackbone((16, 16, 1), context_frames=2, future_frames=2))
+    >>> model = SimVPPredictor.from_preset("tiny", future_frames=4)  # A preset, one argument changed.
     >>> model.compile()
     >>> future = model.predict_future(np.zeros((1, 2, 16, 16, 1), "float32"), 5)
     >>> tuple(future.shape)
@@ -58,48 +59,25 @@ class SimVPPredictor(FramePredictor, keras.Model):
     # the digits costs structure), at MSE 149.7 against 133.8 (docs/benchmarks.md).
     default_loss = "l1_l2"
 
-    def __init__(
-        self,
-        frame_shape=(64, 64, 1),
-        context_frames=10,
-        future_frames=10,
-        spatial_filters=32,
-        spatial_strides=(1, 2),
-        translator_filters=256,
-        translator_blocks=4,
-        translator_kernel_size=7,
-        patch_size=2,
-        output_activation="sigmoid",
-        **kwargs,
-    ):
+    network_classes = {"backbone": SimVPBackbone}
+
+    def __init__(self, backbone=None, **kwargs):
+        networks, kwargs = self.networks_from_arguments({"backbone": backbone}, kwargs)
         super().__init__(**kwargs)
-        self.backbone = SimVPBackbone(
-            frame_shape,
-            context_frames,
-            future_frames,
-            spatial_filters,
-            spatial_strides,
-            translator_filters,
-            translator_blocks,
-            translator_kernel_size,
-            patch_size,
-            output_activation,
-            name="backbone",
-        )
-        for name in (
-            "frame_shape",
-            "context_frames",
-            "future_frames",
-            "spatial_filters",
-            "spatial_strides",
-            "translator_filters",
-            "translator_blocks",
-            "translator_kernel_size",
-            "patch_size",
-            "output_activation",
-        ):
-            setattr(self, name, getattr(self.backbone, name))
+        self.backbone = networks["backbone"]
         self.built = True
+
+    @property
+    def frame_shape(self):
+        return self.backbone.frame_shape
+
+    @property
+    def context_frames(self):
+        return self.backbone.context_frames
+
+    @property
+    def future_frames(self):
+        return self.backbone.future_frames
 
     def call(self, context, training=False):
         return self.backbone(simvp_rollout.context_window(self.backbone, context), training=training)

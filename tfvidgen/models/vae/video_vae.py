@@ -43,24 +43,21 @@ class VideoVAE(GenerativeModel, keras.Model):
     (docs/benchmarks.md).
 
     Args:
-        clip_shape: `(frames, height, width, channels)`.
-        latent_dim: size of the latent vector.
-        encoder_filters: see `VideoEncoder`.
-        decoder_filters: see `VideoDecoder`.
+        encoder: a `VideoEncoder`; `None` builds the default one.
+        decoder: a `VideoDecoder` of the same `clip_shape`, `latent_dim` and
+            `time_halvings`; `None` builds the default one. (The networks'
+            arguments given here instead, flat, still build them, with a
+            `DeprecationWarning`: `clip_shape`, `latent_dim`, `time_halvings`,
+            `synchronized_batch_norm`, and the encoder's and the decoder's
+            `filters` as `encoder_filters` and `decoder_filters`
+            (`decoder_upsampling`, `decoder_coordinates` likewise).
+            `from_preset(name, **overrides)` and `--set` take those names.)
         reconstruction: `"bce"` (Bernoulli likelihood) or `"mse"` (Gaussian
             with unit variance).
         beta: KL weight, a float or a schedule over training steps
             (`tfvidgen.schedules`, e.g. `LinearSchedule(0, 1, 1000)` or
             `CyclicalSchedule`).
         free_bits: nats per latent dimension free of KL penalty (0: none).
-        decoder_upsampling: `"transpose"` or `"resize"`, see `VideoDecoder`.
-        decoder_coordinates: CoordConv position channels in the decoder, see
-            `VideoDecoder`'s `coordinates`.
-        time_halvings: how many of the encoder's stride-2 layers (the first)
-            also halve time, and of the decoder's (the last) double it;
-            `None`: as many as the frames allow (16 frames, 4 layers: all,
-            down to one frame). Fewer keep a time axis in the latent's
-            projection (2: 4 frames of 4x4) for little extra compute.
         seed: seed of the sampling layer and of `sample()` without a seed.
 
     Call arguments:
@@ -69,7 +66,11 @@ class VideoVAE(GenerativeModel, keras.Model):
 
     Example:
 
-    >>> vae = VideoVAE.from_preset("tiny")
+    >>> vae = VideoVAE(
+    ...     encoder=VideoEncoder((4, 16, 16, 1), latent_dim=8, filters=(8, 16)),
+    ...     decoder=VideoDecoder((4, 16, 16, 1), latent_dim=8, filters=(16, 8)),
+    ... )
+    >>> vae = VideoVAE.from_preset("tiny", beta=0.5)  # A preset, one argument changed.
     >>> vae.compile()
     >>> vae.fit(clips_dataset, epochs=1)
     >>> vae.fit_latent_prior(training_clips, max_clips=1024)
@@ -91,48 +92,35 @@ class VideoVAE(GenerativeModel, keras.Model):
     family = "vae"
     checkpoint_monitor = "val_nelbo"
 
+    network_classes = {"encoder": VideoEncoder, "decoder": VideoDecoder}
+    # The flat names (presets, `from_preset` overrides, `--set`) of the networks' arguments that they share.
+    flat_argument_names = {
+        "encoder_filters": ("encoder", "filters"),
+        "decoder_filters": ("decoder", "filters"),
+        "decoder_upsampling": ("decoder", "upsampling"),
+        "decoder_coordinates": ("decoder", "coordinates"),
+    }
+
     def __init__(
         self,
-        clip_shape=(16, 64, 64, 1),
-        latent_dim=64,
-        encoder_filters=(32, 64, 128, 256),
-        decoder_filters=(256, 128, 64, 32),
+        encoder=None,
+        decoder=None,
         reconstruction="bce",
         beta=1.0,
         free_bits=0.0,
-        synchronized_batch_norm=True,
-        decoder_upsampling="transpose",
-        decoder_coordinates=False,
-        time_halvings=None,
         seed=None,
         **kwargs,
     ):
+        networks, kwargs = self.networks_from_arguments({"encoder": encoder, "decoder": decoder}, kwargs)
         super().__init__(**kwargs)
-        self.encoder = VideoEncoder(clip_shape, latent_dim, encoder_filters, time_halvings, name="encoder")
-        self.decoder = VideoDecoder(
-            clip_shape,
-            latent_dim,
-            decoder_filters,
-            synchronized_batch_norm,
-            decoder_upsampling,
-            decoder_coordinates,
-            time_halvings,
-            name="decoder",
-        )
+        self.encoder = networks["encoder"]
+        self.decoder = networks["decoder"]
         # Posterior noise and prior samples get different streams from one seed.
         self.sampling = Sampling(seed=None if seed is None else seed + 1, name="sampling")
         self.latent_prior = LatentPrior(self.encoder.latent_dim, name="latent_prior")
-        self.clip_shape = self.encoder.clip_shape
-        self.latent_dim = self.encoder.latent_dim
-        self.encoder_filters = self.encoder.filters
-        self.decoder_filters = self.decoder.filters
         self.reconstruction = validation.one_of("reconstruction", reconstruction, losses.RECONSTRUCTION_LOSSES)
         self.beta = schedules.number_or_schedule("beta", beta, validation.non_negative_float)
         self.free_bits = validation.non_negative_float("free_bits", free_bits)
-        self.synchronized_batch_norm = self.decoder.synchronized_batch_norm
-        self.decoder_upsampling = self.decoder.upsampling
-        self.decoder_coordinates = self.decoder.coordinates
-        self.time_halvings = self.encoder.time_halvings
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {
@@ -141,6 +129,14 @@ class VideoVAE(GenerativeModel, keras.Model):
         }
         self.num_dimensions = math.prod(self.clip_shape)
         self.built = True
+
+    @property
+    def clip_shape(self):
+        return self.encoder.clip_shape
+
+    @property
+    def latent_dim(self):
+        return self.encoder.latent_dim
 
     def compile(self, optimizer="auto", **kwargs):
         """Compiles with Adam(1e-3) by default; the loss is the ELBO's (no `loss=`)."""
