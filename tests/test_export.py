@@ -16,9 +16,9 @@ from tfvidgen.models import VideoDCGAN
 
 # What each role serves (the family may add its own: `extra_signatures()`, e.g. the VAE's `encode`).
 ROLE_SIGNATURES = {
-    "predictor": {"serving_default", "predict", "rollout"},
-    "generative": {"serving_default", "sample", "decode"},
-    "interpolator": {"serving_default", "interpolate", "interpolate_clip"},
+    "prediction": {"serving_default", "predict", "rollout"},
+    "generation": {"serving_default", "sample", "decode"},
+    "interpolation": {"serving_default", "interpolate", "interpolate_clip"},
 }
 
 

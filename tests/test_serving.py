@@ -1,13 +1,17 @@
 import re
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tfvidgen import export
 from tfvidgen.models import ConvLSTMPredictor
+from tfvidgen.models import SimVPPredictor
+from tfvidgen.models import VideoDCGAN
 from tfvidgen.models import VideoVAE
 from tfvidgen.serving import DevServer
+from tfvidgen.serving import ExportedModel
 from tfvidgen.serving import ServingClient
 from tfvidgen.serving import ServingError
 from tfvidgen.serving import build_predict_request
@@ -29,6 +33,36 @@ def served(tmp_path_factory):
     export.export_for_serving(vae, base / "vae", warmup=False)
     with DevServer({"convlstm": base / "convlstm", "vae": base / "vae"}) as server:
         yield server, convlstm, vae
+
+
+@pytest.fixture(scope="module")
+def served_simvp(tmp_path_factory):
+    base = tmp_path_factory.mktemp("served_simvp")
+    keras.utils.set_random_seed(2)
+    simvp = SimVPPredictor.from_preset("tiny")
+    export.export_for_serving(simvp, base / "simvp", warmup=False)
+    with DevServer({"simvp": base / "simvp"}) as server:
+        yield server, simvp, base / "simvp"
+
+
+def test_a_simvp_export_serves_through_the_predictor_calls(served, served_simvp):
+    server, simvp, path = served_simvp
+    client = ServingClient(server.url, "simvp")
+    context = np.random.default_rng(3).random((2, 3, 16, 16, 1)).astype(np.float32)
+    # One `predict` contract for both predictors: `frames` in, `next_frames` out (SimVP's took `context` before).
+    convlstm_metadata = ServingClient(served[0].url, "convlstm").metadata()
+    simvp_inputs, simvp_outputs = signature_specs(client.metadata(), "predict")
+    assert simvp_inputs == {"frames": ("DT_FLOAT", [-1, -1, 16, 16, 1])} and simvp_outputs == ["next_frames"]
+    assert signature_specs(convlstm_metadata, "predict") == (simvp_inputs, simvp_outputs)
+    exported = ExportedModel(path)
+    # Byte-equal: the served signature is the model's own `call` / `rollout`, traced.
+    np.testing.assert_array_equal(client.next_frames(context), exported.next_frames(context).numpy())
+    np.testing.assert_allclose(client.next_frames(context), simvp(context).numpy(), atol=1e-5)
+    assert client.next_frames(context).shape == (2, 2, 16, 16, 1)  # The SimVP's `future_frames` after the context.
+    future = client.predict_future(context, 5)
+    np.testing.assert_array_equal(future, client.rollout(context, 5))
+    np.testing.assert_array_equal(future, simvp.predict_future(context, 5).numpy())
+    np.testing.assert_array_equal(future, exported.predict_future(context, 5).numpy())
 
 
 def test_urls_and_model_config():
@@ -98,6 +132,23 @@ def test_client_against_the_dev_server(served):
     outputs = vae_client.reconstruct(clips)
     assert sorted(outputs) == ["reconstruction", "z_log_var", "z_mean"]
     np.testing.assert_allclose(outputs["z_mean"], vae.encode(clips)[0].numpy(), atol=1e-5)
+    np.testing.assert_array_equal(vae_client.encode(clips)["z_mean"], outputs["z_mean"])
+    latents = np.random.default_rng(2).normal(size=(2, vae.latent_dim)).astype(np.float32)
+    np.testing.assert_allclose(vae_client.decode(latents), vae.decode(latents).numpy(), atol=1e-5)
+
+
+def test_the_old_client_verb_warns_and_gives_the_same_clips(tmp_path):
+    gan = VideoDCGAN.from_preset("tiny", seed=1)
+    export.export_for_serving(gan, tmp_path / "gan", warmup=False)
+    latents = np.random.default_rng(2).normal(size=(2, gan.latent_dim)).astype(np.float32)
+    with DevServer({"gan": tmp_path / "gan"}) as server:
+        client = ServingClient(server.url, "gan")
+        with pytest.warns(
+            DeprecationWarning, match=r"`ServingClient.generate` is deprecated .* `ServingClient.decode`"
+        ):
+            old = client.generate(latents)
+        np.testing.assert_array_equal(old, client.decode(latents))
+    np.testing.assert_allclose(old, gan.decode(latents).numpy(), atol=1e-5)
 
 
 def test_server_errors_reach_the_client(served, monkeypatch):

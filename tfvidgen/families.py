@@ -11,18 +11,19 @@ docs/architecture.md), never from a branch on its name.
 
 import collections
 
-# The roles, each a class in tfvidgen.models: FramePredictor, GenerativeModel, InterpolatorModel.
-ROLES = ("predictor", "generative", "interpolator")
+# The roles (what a family is for), each a class in tfvidgen.models: FramePredictor, GenerativeModel,
+# InterpolatorModel. Named apart from the families (a family "interpolator" has the role "interpolation").
+ROLES = ("prediction", "generation", "interpolation")
 
 Family = collections.namedtuple("Family", ["class_name", "role", "package"])
 
 # family name -> (model class name, role, package in tfvidgen.models)
 FAMILY_TABLE = {
-    "convlstm": Family("ConvLSTMPredictor", "predictor", "convlstm"),
-    "simvp": Family("SimVPPredictor", "predictor", "simvp"),
-    "dcgan": Family("VideoDCGAN", "generative", "dcgan"),
-    "vae": Family("VideoVAE", "generative", "vae"),
-    "interpolator": Family("FrameInterpolator", "interpolator", "interpolator"),
+    "convlstm": Family("ConvLSTMPredictor", "prediction", "convlstm"),
+    "simvp": Family("SimVPPredictor", "prediction", "simvp"),
+    "dcgan": Family("VideoDCGAN", "generation", "dcgan"),
+    "vae": Family("VideoVAE", "generation", "vae"),
+    "interpolator": Family("FrameInterpolator", "interpolation", "interpolator"),
 }
 
 FAMILY_NAMES = tuple(FAMILY_TABLE)
@@ -36,6 +37,6 @@ def families_with_role(role):
     return tuple(family for family, entry in FAMILY_TABLE.items() if entry.role == role)
 
 
-GENERATIVE_FAMILIES = families_with_role("generative")
+GENERATIVE_FAMILIES = families_with_role("generation")
 # Frame predictors: context frames in, future frames out, the `rollout` signature.
-PREDICTOR_FAMILIES = families_with_role("predictor")
+PREDICTOR_FAMILIES = families_with_role("prediction")

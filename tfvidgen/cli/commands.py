@@ -57,7 +57,7 @@ def _write_clips(path, clips, args):
 
 def generate(args):
     model = load_any(args.model)
-    _require(model, "generative", "generate")
+    _require(model, "generation", "generate")
     clips = model.sample(args.num, seed=args.seed)
     path = _write_clips(args.out, clips, _with_interpolator(args))
     print(f"wrote {args.num} clips of {tuple(clips.shape[1:])} to {path}")
@@ -79,7 +79,7 @@ def _check_output_size(args, frame_shape, context_frames):
 
 def predict(args):
     model = load_any(args.model)
-    _require(model, "predictor", "predict")
+    _require(model, "prediction", "predict")
     frame_shape = tuple(model.frame_shape)
     context_frames = args.context_frames or model.context_frames
     _check_output_size(args, frame_shape, context_frames)
@@ -190,9 +190,9 @@ def _evaluate_interpolator(model, args):
 
 # `tfvidgen evaluate` by role: `(results, printed report, prediction pairs to draw or None)`.
 EVALUATIONS = {
-    "predictor": _evaluate_predictor,
-    "generative": _evaluate_generative,
-    "interpolator": _evaluate_interpolator,
+    "prediction": _evaluate_predictor,
+    "generation": _evaluate_generative,
+    "interpolation": _evaluate_interpolator,
 }
 
 

@@ -23,7 +23,7 @@ def family_of(model):
 
 
 def role_of(model):
-    """The role (`"predictor"`, `"generative"`, `"interpolator"`) of a model or an `ExportedModel`; None for others."""
+    """The role (`"prediction"`, `"generation"`, `"interpolation"`) of a model or an `ExportedModel`, else None."""
     return getattr(model, "role", None)
 
 

@@ -74,7 +74,7 @@ def learned_interpolator(args):
     from tfvidgen.cli.loading import role_of
 
     model = load_any(args.interpolator)
-    if role_of(model) != "interpolator":
+    if role_of(model) != "interpolation":
         raise ValueError(
             f"--interpolator needs a FrameInterpolator; {args.interpolator!r} is a {family_of(model)} model."
         )

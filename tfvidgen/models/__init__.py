@@ -24,7 +24,7 @@ from tfvidgen.models.vae import VideoEncoder
 from tfvidgen.models.vae import VideoVAE
 
 # Each role's class, by the role's name in tfvidgen.families.
-ROLE_CLASSES = {"predictor": FramePredictor, "generative": GenerativeModel, "interpolator": InterpolatorModel}
+ROLE_CLASSES = {"prediction": FramePredictor, "generation": GenerativeModel, "interpolation": InterpolatorModel}
 
 
 def _family_class(entry):

@@ -35,7 +35,7 @@ class FramePredictor(gradient_steps.PhasedSteps, model_role.ModelRole, VideoMode
     `rollout` serving signatures, training previews, the CLI's clips.
     """
 
-    role = "predictor"
+    role = "prediction"
     default_signature = "predict"
     accepts_loss = True
     checkpoint_monitor = "val_loss"

@@ -35,7 +35,7 @@ class GenerativeModel(gradient_steps.PhasedSteps, model_role.ModelRole, VideoMod
     hooks of `tfvidgen.models.model_role` (`extra_signatures`, ...).
     """
 
-    role = "generative"
+    role = "generation"
     default_signature = "decode"
     latent_dim = None
 

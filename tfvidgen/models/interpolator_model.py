@@ -36,7 +36,7 @@ class InterpolatorModel(model_role.ModelRole, VideoModel):
       `interpolate_clip` signatures, previews, the CLI's triplets.
     """
 
-    role = "interpolator"
+    role = "interpolation"
     default_signature = "interpolate"
     numpy_training = False  # Its triplets come from tf.data.
 

@@ -19,7 +19,7 @@ class ModelRole:
     `training_clip_shape`.
     """
 
-    role = None  # "predictor", "generative" or "interpolator": the name tfvidgen.families records.
+    role = None  # "prediction", "generation" or "interpolation": the name tfvidgen.families records.
     default_signature = None  # The signature also served as `serving_default`.
     accepts_loss = False  # Whether `tfvidgen train --loss` applies (the predictors').
     numpy_training = True  # Whether the family trains from NumPy batches (JAX without tf.data).

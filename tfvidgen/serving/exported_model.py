@@ -32,7 +32,7 @@ class ExportedModel:
     >>> # tfvidgen export --model saved_models/convlstm_cpu_small --out exports/convlstm_cpu_small
     >>> model = ExportedModel("exports/convlstm_cpu_small/1")
     >>> model.family, model.role
-    ('convlstm', 'predictor')
+    ('convlstm', 'prediction')
     >>> model.predict_future(context, 10).shape  # (batch, 10, 64, 64, 1)
     """
 

@@ -9,6 +9,7 @@ from tfvidgen import replica_random
 from tfvidgen import schedules
 from tfvidgen import validation
 from tfvidgen.models import gradient_steps
+from tfvidgen.models import model_role
 from tfvidgen.models.dcgan.video_dcgan_presets import VIDEO_DCGAN_PRESETS
 from tfvidgen.models.dcgan.video_discriminator import VideoDiscriminator
 from tfvidgen.models.dcgan.video_generator import VideoGenerator
@@ -127,7 +128,6 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         # on a batch of clips (it takes latents).
         self.built = True
 
-    def call(self, latents, training=False):
     @property
     def clip_shape(self):
         return self.generator.clip_shape
@@ -136,6 +136,7 @@ class VideoDCGAN(GenerativeModel, keras.Model):
     def latent_dim(self):
         return self.generator.latent_dim
 
+    def call(self, latents, training=False):
         return self.generator(latents, training=training)
 
     def compile(self, d_optimizer="auto", g_optimizer="auto", loss="non_saturating", **kwargs):
@@ -254,9 +255,29 @@ class VideoDCGAN(GenerativeModel, keras.Model):
         return self.generator
 
     def generate(self, num_samples, seed=None):
-        """Generates `num_samples` clips; the same int `seed` gives the same clips (`sample`'s GAN name)."""
+        """Deprecated: `sample` (`num_samples` clips; the same int `seed` gives the same clips)."""
+        model_role.deprecated("generate", "sample", type(self).__name__)
         return self.sample(num_samples, seed)
 
     def generate_from_latents(self, latents):
-        """Clips from `(batch, latent_dim)` latents (`decode`'s GAN name)."""
+        """Deprecated: `decode` (clips from `(batch, latent_dim)` latents)."""
+        model_role.deprecated("generate_from_latents", "decode", type(self).__name__)
         return self.decode(latents)
+
+    # === Role hooks: the GAN's own ===
+
+    def extra_signatures(self):
+        # The `decode` signature's name before the verbs were unified, served one more release.
+        return {"generate": self.decode_signature()}
+
+    @classmethod
+    def cli_training_settings(cls, learning_rate, training, loss=None):
+        """The generator's learning rate: the preset's multiple of the discriminator's (`--learning-rate`)."""
+        return {"generator_learning_rate": learning_rate * training.get("generator_learning_rate_multiplier", 1.0)}
+
+    def compile_for_training(self, make_optimizer, learning_rate, generator_learning_rate=None):
+        """Adam (beta_1 0.5) for the discriminator at `learning_rate` and the generator at its own rate."""
+        self.compile(
+            d_optimizer=make_optimizer(learning_rate, beta_1=0.5),
+            g_optimizer=make_optimizer(generator_learning_rate or learning_rate, beta_1=0.5),
+        )

@@ -14,6 +14,7 @@ from tfvidgen import validation
 from tfvidgen.layers import LatentPrior
 from tfvidgen.layers import Sampling
 from tfvidgen.models import gradient_steps
+from tfvidgen.models import signature_spec
 from tfvidgen.models.generative_model import GenerativeModel
 from tfvidgen.models.vae.video_decoder import VideoDecoder
 from tfvidgen.models.vae.video_encoder import VideoEncoder
@@ -90,6 +91,7 @@ class VideoVAE(GenerativeModel, keras.Model):
     presets = VIDEO_VAE_PRESETS
     pretrained = {"moving_mnist": "vae_cpu_small"}  # saved_models/vae_cpu_small: from_preset("moving_mnist").
     family = "vae"
+    default_signature = "reconstruct"
     checkpoint_monitor = "val_nelbo"
 
     network_classes = {"encoder": VideoEncoder, "decoder": VideoDecoder}
@@ -259,12 +261,75 @@ class VideoVAE(GenerativeModel, keras.Model):
 
     def encode(self, clips):
         """Posterior `(z_mean, z_log_var)`, each `(batch, latent_dim)`."""
-        return tuple(self.encoder(self._check_clips(clips), training=False))
+        return self.encode_step(self._check_clips(clips))
+
+    def encode_step(self, clips):
+        """Traceable `encode`: `(z_mean, z_log_var)` of unchecked clips."""
+        return tuple(self.encoder(clips, training=False))
 
     def reconstruct(self, clips, deterministic=True):
         """Decodes the posterior mean (or, with `deterministic=False`, a posterior sample)."""
         z_mean, z_log_var = self.encode(clips)
         return self.decode(self.sampling(z_mean, z_log_var, deterministic=deterministic))
+
+    # === Role hooks: the VAE's own ===
+
+    def extra_signatures(self):
+        """`reconstruct` (also `serving_default`): clips -> `{"reconstruction", "z_mean", "z_log_var"}` (the
+        posterior mean decoded); `encode`: clips -> `{"z_mean", "z_log_var"}`."""
+        clips_input = [signature_spec.TensorInput("clips", (None,) + tuple(self.clip_shape))]
+        # One clip: warm-up requests stay small.
+        example = {"clips": np.random.default_rng(0).random((1,) + tuple(self.clip_shape)).astype("float32")}
+
+        def reconstruct(clips):
+            z_mean, z_log_var = self.encode_step(clips)
+            return {"reconstruction": self.decode_step(z_mean), "z_mean": z_mean, "z_log_var": z_log_var}
+
+        def encode(clips):
+            z_mean, z_log_var = self.encode_step(clips)
+            return {"z_mean": z_mean, "z_log_var": z_log_var}
+
+        return {
+            "reconstruct": signature_spec.Signature(reconstruct, clips_input, example),
+            "encode": signature_spec.Signature(encode, clips_input, example),
+        }
+
+    def previews(self, batch, seed=0):
+        """The batch's clips, their reconstructions, and samples from fixed latents."""
+        clips, _, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        return {
+            "input": clips,
+            "reconstruction": self.reconstruct(clips),
+            "samples": self.sample(int(np.shape(clips)[0]), seed=seed),
+        }
+
+    def after_training(self, train, options, log=print):
+        """Fits the sampling prior to up to `options["prior_clips"]` training clips (`tfvidgen train --prior-clips`).
+
+        A source too small for the covariance keeps N(0, I), with a note: the trained model must still be saved.
+        """
+        max_clips = options.get("prior_clips")
+        if not max_clips:
+            return {"latent_prior": {"fitted": False, "reason": "--prior-clips 0"}}
+        try:
+            clips = self.fit_latent_prior(train, max_clips=max_clips)
+        except ValueError as error:
+            log(f"  (sampling prior kept at N(0, I): {error})")
+            return {"latent_prior": {"fitted": False, "reason": str(error)}}
+        log(f"  sampling prior fitted to the posterior means of {clips} training clips")
+        return {"latent_prior": {"fitted": True, "clips": clips, "split": "train"}}
+
+    def evaluation_extras(self, clips, batch_size):
+        """Reconstruction PSNR/SSIM of the held-out `clips`, and their negative ELBO (nats per clip, bits/dim)."""
+        from tfvidgen.metrics import generative
+
+        results = generative.reconstruction_scores(self, clips, batch_size)
+        if not self.compiled:  # A preset loads uncompiled; the ELBO needs only the defaults.
+            self.compile()
+        scores = self.evaluate(clips, batch_size=batch_size, return_dict=True, verbose=0)
+        results["nelbo_nats_per_clip"] = float(scores["nelbo"])
+        results["bits_per_dim"] = float(scores["bits_per_dim"])
+        return results
 
 
 def _batches_of(clips, batch_size):
