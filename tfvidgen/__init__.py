@@ -1,7 +1,11 @@
 """tfvidgen: video prediction and generation models for TensorFlow 2 and Keras 3.
 
-Three model families share one API (presets, `fit`, `.keras` saving, SavedModel
-export): `tfvidgen.models.ConvLSTMPredictor`, `VideoDCGAN` and `VideoVAE`.
+Five model families (`tfvidgen.models.FAMILIES`) share one API (presets, `fit`,
+`.keras` saving, SavedModel export) and play one of three roles: frame
+prediction (`ConvLSTMPredictor`, `SimVPPredictor`: `predict_future`), generation
+(`VideoDCGAN`, `VideoVAE`: `sample`, `decode`, `interpolate_latents`) and frame
+interpolation (`FrameInterpolator`: `interpolate`, `interpolate_clip`); the role
+decides the serving signatures, previews and CLI behaviour (docs/architecture.md).
 Submodules are imported on first use, so `import tfvidgen` is cheap.
 """
 

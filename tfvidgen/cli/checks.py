@@ -35,7 +35,7 @@ def number_flag(flag, value, minimum, maximum):
 
 def check(args):
     """Checks the values of the command `args.command` that need no model; raises `ValueError` naming the flag."""
-    checks = {"predict": _predict, "generate": _generate, "export": _export}
+    checks = {"predict": _predict, "sample": _generate, "generate": _generate, "export": _export}
     if args.command in checks:
         checks[args.command](args)
 

@@ -1,7 +1,8 @@
-"""`tfvidgen generate | predict | evaluate | export | serving | features`."""
+"""`tfvidgen sample | predict | evaluate | export | serving | features` (and `generate`, `sample`'s old name)."""
 
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -55,12 +56,18 @@ def _write_clips(path, clips, args):
     return postprocess.write_clip(path, video_io.tile_clips(clips), fps=processed[0][1])
 
 
-def generate(args):
+def sample(args):
     model = load_any(args.model)
-    _require(model, "generation", "generate")
+    _require(model, "generation", args.command)
     clips = model.sample(args.num, seed=args.seed)
     path = _write_clips(args.out, clips, _with_interpolator(args))
     print(f"wrote {args.num} clips of {tuple(clips.shape[1:])} to {path}")
+
+
+def generate(args):
+    """Deprecated: `tfvidgen sample` (the same command, kept one release)."""
+    print("tfvidgen: warning: `tfvidgen generate` is deprecated; use `tfvidgen sample`", file=sys.stderr)
+    sample(args)
 
 
 def _check_output_size(args, frame_shape, context_frames):

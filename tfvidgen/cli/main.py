@@ -1,4 +1,4 @@
-"""The `tfvidgen` command line: train, generate, predict, evaluate, export, serving, postprocess.
+"""The `tfvidgen` command line: train, sample, predict, evaluate, export, serving, postprocess.
 
 Subcommand modules are imported when used, so `tfvidgen --help` answers at once
 (TensorFlow takes seconds to import). Errors are one line on stderr with exit
@@ -95,23 +95,30 @@ def _train_parser(subparsers):
 
 
 def _inference_parsers(subparsers):
-    generate = subparsers.add_parser(
-        "generate",
-        help="generate clips with a GAN or VAE",
-        description="Generate clips from a trained VideoDCGAN or VideoVAE (.keras file, run directory or SavedModel).",
-    )
-    generate.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
-    generate.add_argument("--num", type=int, default=16, help="number of clips")
-    generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument(
-        "--out", default="samples.gif", help="output: .gif or .mp4 (a grid of videos) or .png (frames)"
-    )
-    generate.add_argument("--scale", type=float, default=2, help="upscaling of frames (see --upscale-method)")
-    postprocess_cli.add_arguments(generate)
+    # `sample`, the generative models' verb in Python, SavedModels and the REST client; `generate`, its name
+    # before, kept one release (it warns).
+    for name, help_text in (
+        ("sample", "sample clips from a generative model (GAN, VAE)"),
+        ("generate", "deprecated: `tfvidgen sample`"),
+    ):
+        sample = subparsers.add_parser(
+            name,
+            help=help_text,
+            description="Sample clips from a trained generative model (VideoDCGAN, VideoVAE; a .keras file, run "
+            "directory or SavedModel).",
+        )
+        sample.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
+        sample.add_argument("--num", type=int, default=16, help="number of clips")
+        sample.add_argument("--seed", type=int, default=0)
+        sample.add_argument(
+            "--out", default="samples.gif", help="output: .gif or .mp4 (a grid of videos) or .png (frames)"
+        )
+        sample.add_argument("--scale", type=float, default=2, help="upscaling of frames (see --upscale-method)")
+        postprocess_cli.add_arguments(sample)
 
     predict = subparsers.add_parser(
         "predict",
-        help="continue a video with a ConvLSTM predictor",
+        help="continue a video with a frame predictor (ConvLSTM, SimVP)",
         description="Continue a real video file: the input on the left, the prediction on the right.",
     )
     predict.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
@@ -143,11 +150,11 @@ def _inference_parsers(subparsers):
     evaluate.add_argument("--split", default="test", choices=("train", "validation", "test"))
     evaluate.add_argument("--num-clips", type=int, default=256)
     evaluate.add_argument("--batch-size", type=int, default=16)
-    evaluate.add_argument("--context-frames", type=int, help="ConvLSTM: context length (default: the model's)")
-    evaluate.add_argument("--horizon", type=int, default=10, help="ConvLSTM: frames to roll out")
+    evaluate.add_argument("--context-frames", type=int, help="predictors: context length (default: the model's)")
+    evaluate.add_argument("--horizon", type=int, default=10, help="predictors: frames to roll out")
     evaluate.add_argument("--gap", type=int, default=1, help="interpolator: frames from a neighbour to the middle")
     evaluate.add_argument(
-        "--features", help="GAN/VAE: feature extractor for the Frechet distance (default: the shipped one)"
+        "--features", help="generative models: feature extractor for the Frechet distance (default: the shipped one)"
     )
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--out", help="directory for evaluation.json and plots")

@@ -36,9 +36,11 @@ class VideoModel(ConstructorConfig):
       its shapes against `input_shapes(x, y)` (per family), its values in
       [0, 1] and finite, each failure a `ValueError` naming what was expected.
 
-    Serving signatures live in `tfvidgen.export.signatures` and training
-    previews in `tfvidgen.callbacks.previews`, so the models import no
-    TensorFlow and run on any Keras backend.
+    What differs by role (serving signatures, training previews, the CLI's
+    data and hooks) comes from the role classes (`FramePredictor`,
+    `GenerativeModel`, `InterpolatorModel`; `tfvidgen.models.model_role`),
+    declared without TensorFlow, so the models run on any Keras backend;
+    `tfvidgen.export` types the declared signatures for TensorFlow.
     """
 
     presets = {}
