@@ -152,6 +152,8 @@ def run(args):
     if args.preset not in cls.presets:
         raise ValueError(f"Unknown {family} preset {args.preset!r}; expected one of {sorted(cls.presets)}.")
     preset = cls.presets[args.preset]
+    # Each --set key goes to the task or the network that takes it; one no constructor takes fails here, named.
+    cls.split_flat_config(parse_overrides(args.set))
     training = dict(preset["training"])
     out = args.out or os.path.join("runs", f"{family}-{args.preset}")
     if not _is_chief():  # Non-chief workers keep their files apart from the chief's.
