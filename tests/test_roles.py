@@ -2,6 +2,7 @@
 `tfvidgen.models`, a new family plugs in through the hooks, and the old verbs warn and give the same results."""
 
 import ast
+import json
 import pathlib
 import warnings
 
@@ -165,3 +166,14 @@ def test_old_savedmodel_verbs_warn_and_give_the_same_results(dcgan, tmp_path):
     old = exported.signatures["generate"](latents=latents)["clips"].numpy()
     np.testing.assert_array_equal(old, exported.decode(latents).numpy())
     np.testing.assert_array_equal(old, dcgan.decode(latents).numpy())
+
+
+def test_an_export_of_tfvidgen_before_the_roles_gets_its_role_from_the_registry(dcgan, tmp_path):
+    path = pathlib.Path(export.export_for_serving(dcgan, tmp_path / "gan", warmup=False))
+    description_path = path / "assets.extra" / "tfvidgen.json"
+    description = json.loads(description_path.read_text())
+    assert (description["family"], description["role"]) == ("dcgan", "generation")
+    del description["family"], description["role"]  # What tfvidgen 0.1.0 wrote.
+    description_path.write_text(json.dumps(description))
+    exported = ExportedModel(path)
+    assert (exported.family, exported.role, exported.frame_shape) == ("dcgan", "generation", (16, 16, 1))
