@@ -18,13 +18,22 @@ from tfvidgen.cli import postprocess as postprocess_cli
 from tfvidgen.cli.loading import family_of
 from tfvidgen.cli.loading import load_any
 from tfvidgen.cli.loading import role_of
-from tfvidgen.families import families_with_role
+from tfvidgen.models import FAMILIES
+from tfvidgen.serving.exported_model import ExportedModel
 
 
-def _require(model, role, command):
-    """Raises `ValueError` unless `model` (a Keras model or an export) has `role`."""
-    if role_of(model) != role:
-        families = families_with_role(role)
+def _require(model, verb, signature, command):
+    """Raises `ValueError` unless `model` answers `verb` (a Keras model's method; an export's `signature`).
+
+    By what the model does, not by its family or role: a generative family that also continues videos
+    (`predict_future`) serves `tfvidgen predict` too.
+    """
+    if isinstance(model, ExportedModel):
+        able = signature in model.signatures
+    else:
+        able = callable(getattr(model, verb, None))
+    if not able:
+        families = [family for family, cls in FAMILIES.items() if callable(getattr(cls, verb, None))]
         raise ValueError(f"`tfvidgen {command}` needs a {' or '.join(families)} model; this one is {family_of(model)}.")
 
 
@@ -58,7 +67,7 @@ def _write_clips(path, clips, args):
 
 def sample(args):
     model = load_any(args.model)
-    _require(model, "generation", args.command)
+    _require(model, "sample", "sample", args.command)
     clips = model.sample(args.num, seed=args.seed)
     path = _write_clips(args.out, clips, _with_interpolator(args))
     print(f"wrote {args.num} clips of {tuple(clips.shape[1:])} to {path}")
@@ -86,7 +95,7 @@ def _check_output_size(args, frame_shape, context_frames):
 
 def predict(args):
     model = load_any(args.model)
-    _require(model, "prediction", "predict")
+    _require(model, "predict_future", "rollout", "predict")
     frame_shape = tuple(model.frame_shape)
     context_frames = args.context_frames or model.context_frames
     _check_output_size(args, frame_shape, context_frames)
