@@ -152,8 +152,13 @@ class GenerativeModel(gradient_steps.PhasedSteps, model_role.ModelRole, VideoMod
         )
 
     def serving_signatures(self):
-        """`sample` and `decode` (`serving_default`), then the family's `extra_signatures()`."""
-        return {"sample": self.sample_signature(), "decode": self.decode_signature(), **self.extra_signatures()}
+        """`sample` and `decode` (`serving_default`), then the family's `extra_signatures()`.
+
+        A family without one of them (a sampler that decodes no latent in one pass) returns None from
+        `decode_signature()` and names another `default_signature`.
+        """
+        signatures = {"sample": self.sample_signature(), "decode": self.decode_signature(), **self.extra_signatures()}
+        return {name: signature for name, signature in signatures.items() if signature is not None}
 
     def previews(self, batch, seed=0):
         """Samples from fixed latents (as many as the batch has clips, at most 16)."""
