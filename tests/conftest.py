@@ -20,6 +20,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "backends: in-process tests of every family by role; CI runs them under KERAS_BACKEND=jax as well",
+    )
+
+
 def write_test_video(path, num_frames, size=(48, 64), fourcc="mp4v", fps=10, seed=0):
     """Writes a video of a bright square moving right; returns the RGB frames written."""
     height, width = size

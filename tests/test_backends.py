@@ -1,5 +1,8 @@
-"""Every family on JAX as on TensorFlow: the harness checks under both backends, JAX without TensorFlow
-installed, weights trained on JAX served by TensorFlow, data parallelism on JAX, the GPU script's dry run."""
+"""Every family across backends in fresh processes: JAX without TensorFlow installed, weights trained on JAX served
+by TensorFlow, data parallelism on JAX, the CLI on JAX, the GPU script's dry run.
+
+The role harness itself (tests/test_harness_*.py) runs in-process under KERAS_BACKEND: CI runs it on TensorFlow
+and again on JAX (`.ci/run`)."""
 
 import json
 import os
@@ -10,12 +13,14 @@ import keras
 import numpy as np
 import pytest
 
+from harness import roles
 from tfvidgen import export
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TESTS)
 WITHOUT_TENSORFLOW = os.path.join(TESTS, "without_tensorflow")
-FAMILIES = ("convlstm", "simvp", "dcgan", "vae")
+CROSS_BACKEND = os.path.join(TESTS, "harness", "cross_backend.py")
+FAMILIES = roles.families()  # tfvidgen.models.FAMILIES, every role.
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,64 +47,37 @@ def run_python(arguments, backend, block_tensorflow=False, extra_env=None, timeo
     return result
 
 
-@pytest.fixture(scope="module", params=["tensorflow", "jax"])
-def harness_results(request, tmp_path_factory):
-    out = tmp_path_factory.mktemp(request.param) / "results.json"
-    # On JAX, TensorFlow is made unimportable: the models must not need it.
-    run_python([os.path.join(TESTS, "backend_checks.py"), "harness", str(out)], request.param, request.param == "jax")
-    with open(out) as file:
-        return json.load(file)
+@pytest.fixture(scope="module")
+def trained_on_jax(tmp_path_factory):
+    """Every family trained one epoch on JAX with TensorFlow unimportable, saved with its outputs."""
+    directory = tmp_path_factory.mktemp("jax_models")
+    run_python([CROSS_BACKEND, "save", str(directory)], "jax", block_tensorflow=True)
+    with open(directory / "results.json") as file:
+        return directory, json.load(file)
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_harness_on_both_backends(harness_results, family):
-    results = harness_results[family]
-    assert results["loss"][-1] < results["loss"][0]  # Falls on a fixed seed.
-    assert results["config_round_trip"]
-    assert results["reload_max_difference"] == 0.0
-    assert results["reload_steps"][0] == results["reload_steps"][1] == 6  # Optimizer state saved: 3 epochs x 2.
-    assert results["reproducible"]
-    if family in ("convlstm", "simvp"):
-        assert results["output_shape"] == [2, 3, 16, 16, 1]
-    else:
-        assert results["output_shape"] == [2, 4, 16, 16, 1]
-        assert results["other_seed_differs"]
-        assert results["interpolate_shape"] == [5, 4, 16, 16, 1]
-    if family == "vae":
-        assert results["prior_fitted"] == [True, True]
+def test_jax_trains_every_family_without_importing_tensorflow(trained_on_jax):
+    _, results = trained_on_jax
+    assert results["backend"] == "jax" and results["families"] == list(FAMILIES)
+    assert results["tensorflow_imported"] is False
+    assert results["strategy"] == ["one device (cpu:0)", 1]
 
 
-def test_gan_options_train_and_round_trip_on_both_backends(harness_results):
-    results = harness_results["dcgan_options"]  # Motion path, brightness-track stream, flicker penalty.
-    assert results["finite"] and results["output_shape"] == [2, 4, 16, 16, 1]
-    assert results["reload_max_difference"] == 0.0 and results["scores_max_difference"] == 0.0
-
-
-def test_jax_runs_without_importing_tensorflow(harness_results):
-    assert harness_results["backend"] in ("tensorflow", "jax")
-    assert harness_results["tensorflow_imported"] == (harness_results["backend"] == "tensorflow")
-    if harness_results["backend"] == "jax":
-        assert harness_results["strategy"] == ["one device (cpu:0)", 1]
-
-
-def test_models_trained_on_jax_load_export_and_serve_under_tensorflow(tmp_path):
-    sys.path.insert(0, TESTS)
-    import backend_checks
-
-    run_python([os.path.join(TESTS, "backend_checks.py"), "save", str(tmp_path)], "jax", block_tensorflow=True)
-    expected = np.load(tmp_path / "outputs.npz")
+def test_models_trained_on_jax_load_export_and_serve_under_tensorflow(trained_on_jax):
+    directory, _ = trained_on_jax
+    expected = np.load(directory / "outputs.npz")
     for family in FAMILIES:
-        model = keras.saving.load_model(tmp_path / f"{family}.keras")
-        np.testing.assert_allclose(backend_checks.backend_free_outputs(family, model), expected[family], atol=1e-4)
-        path = export.export_for_serving(model, str(tmp_path / "export" / family), version=1)
+        model = keras.saving.load_model(directory / f"{family}.keras")
+        np.testing.assert_allclose(roles.backend_free_output(model), expected[family], atol=1e-4, err_msg=family)
+        path = export.export_for_serving(model, str(directory / "export" / family), version=1)
         checked = export.check_servable(path, model=model)  # Served through the C API, as TF Serving does.
-        assert checked and all(result["max_abs_diff"] <= 1e-4 for result in checked.values())
+        assert checked and all(result["max_abs_diff"] <= 1e-4 for result in checked.values()), family
 
 
 def test_a_data_parallel_step_on_two_devices_equals_the_single_device_step(tmp_path):
     out = tmp_path / "data_parallel.json"
     run_python(
-        [os.path.join(TESTS, "backend_checks.py"), "data_parallel", str(out)],
+        [CROSS_BACKEND, "data_parallel", str(out)],
         "jax",
         block_tensorflow=True,
         extra_env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"},

@@ -4,9 +4,7 @@ import pytest
 import tensorflow as tf
 
 import harness
-from tfvidgen import metrics
 from tfvidgen import schedules
-from tfvidgen.metrics import evaluate_predictions
 from tfvidgen.models import ConvLSTMPredictor
 from tfvidgen.models.convlstm import ConvLSTMBackbone
 from tfvidgen.models.convlstm import convlstm_rollout
@@ -64,11 +62,6 @@ def test_step_by_step_unroll_equals_the_functional_pass(model):
     )
 
 
-@pytest.mark.parametrize("horizon", [0, 1, 2, 9])
-def test_rollout_shapes(model, horizon):
-    assert model.predict_future(_frames(frames=3), horizon).shape == (2, horizon, 16, 16, 1)
-
-
 def test_rollout_feeds_predictions_back(model):
     context = _frames(frames=3)
     future = model.predict_future(context, 3).numpy()
@@ -89,51 +82,12 @@ def test_scheduled_sampling_mask_switches_between_truth_and_predictions(model):
     np.testing.assert_allclose(free_running[:, 1:], model.predict_future(clip[:, :2], 4).numpy(), atol=1e-6)
 
 
-def test_fit_lowers_the_loss_teacher_forced(model):
-    harness.fit_and_check_loss_falls(model, harness.tiny_pairs(), epochs=5, factor=0.85)
-
-
 def test_fit_lowers_the_loss_with_scheduled_sampling():
     keras.utils.set_random_seed(2)
     model = ConvLSTMPredictor.from_preset("tiny", teacher_forcing=schedules.LinearSchedule(1.0, 0.0, steps=8), seed=3)
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
     harness.fit_and_check_loss_falls(model, harness.tiny_pairs(), epochs=5, factor=0.85)
     assert float(model.teacher_forcing(model.optimizer.iterations)) == 0.0
-
-
-def test_whole_clips_split_at_context_frames_like_pairs():
-    # The same clips, whole or as (context, target) pairs split at context_frames=2.
-    histories, scores = [], []
-    for dataset in (harness.tiny_clips(), harness.tiny_pairs(context_frames=2)):
-        keras.utils.set_random_seed(1)
-        model = ConvLSTMPredictor.from_preset("tiny")
-        model.compile(optimizer=keras.optimizers.Adam(3e-3))
-        histories.append(model.fit(dataset, epochs=1, verbose=0).history)
-        scores.append(model.evaluate(dataset, verbose=0, return_dict=True))
-    assert np.isfinite(histories[0]["loss"][0])
-    for name in ("loss", "frame_mse", "psnr"):
-        np.testing.assert_allclose(histories[0][name], histories[1][name], rtol=1e-5)
-        np.testing.assert_allclose(scores[0][name], scores[1][name], rtol=1e-5)
-
-
-def test_evaluate_scores_the_rollout(model):
-    pairs = harness.tiny_pairs(num_clips=8)
-    model.compile(metrics=[metrics.FrameMSE(), metrics.SSIM()])
-    scores = model.evaluate(pairs, return_dict=True, verbose=0)
-    reference = evaluate_predictions(model.predict_future, pairs, baselines=False)["model"]
-    assert scores["frame_mse"] == pytest.approx(reference["mse"], rel=1e-4)
-    assert scores["ssim"] == pytest.approx(reference["ssim"], rel=1e-3)
-    assert scores["loss"] == pytest.approx(reference["mse"] / 256, rel=1e-4)  # MSE loss = mean, not sum.
-
-
-def test_keras_round_trip_keeps_outputs_and_optimizer_state(model, tmp_path):
-    model.fit(harness.tiny_pairs(num_clips=8), epochs=1, verbose=0)
-    context = _frames(frames=3)
-    restored = harness.assert_keras_round_trip(model, lambda m: m.predict_future(context, 4), tmp_path)
-    assert int(restored.optimizer.iterations) == 2
-    harness.assert_predict_on_dataset(
-        restored, tf.data.Dataset.from_tensor_slices(_frames(4, 3)).batch(2), (4, 3, 16, 16, 1)
-    )
 
 
 @pytest.mark.parametrize("loss", ["bce", "l1_l2"])
@@ -153,14 +107,4 @@ def test_bad_arguments_and_inputs(model):
         ConvLSTMPredictor.from_preset("tiny", filters=(4, 4), kernel_sizes=(3, 3, 3))
     with pytest.raises(ValueError, match="`teacher_forcing` must be in \\[0, 1\\]"):
         ConvLSTMPredictor(teacher_forcing=1.5)
-    with pytest.raises(
-        ValueError, match=r"`context` must have shape \(batch, frames >= 1, 16, 16, 1\).*\(2, 3, 16, 16, 3\)"
-    ):
-        model.predict_future(np.zeros((2, 3, 16, 16, 3), "float32"), 2)
-    with pytest.raises(ValueError, match="`horizon` must be a non-negative integer"):
-        model.predict_future(_frames(frames=2), -1)
-    # Before, 2**32 + 3 wrapped to an int32 3 and returned 3 frames.
-    with pytest.raises(ValueError, match=r"`horizon` must be at most 100,000. Received: horizon=4294967299"):
-        model.predict_future(_frames(frames=2), 2**32 + 3)
-    with pytest.raises(TypeError, match=r"`horizon` must be a non-negative integer. Received: horizon=2.5"):
-        model.predict_future(_frames(frames=2), 2.5)
+    # The inputs of predict_future and fit: test_bad_inputs in tests/test_harness_predictors.py.

@@ -4,7 +4,6 @@ import pytest
 import tensorflow as tf
 
 import harness
-from tfvidgen import metrics
 from tfvidgen.metrics import evaluate_predictions
 from tfvidgen.models import SimVPBackbone
 from tfvidgen.models import SimVPPredictor
@@ -68,10 +67,6 @@ def test_rollout_shapes_and_the_in_graph_loop_with_a_tensor_horizon(model, horiz
     np.testing.assert_allclose(in_graph.numpy(), future, atol=1e-6)
 
 
-def test_fit_lowers_the_loss(model):
-    harness.fit_and_check_loss_falls(model, harness.tiny_pairs(), epochs=5, factor=0.85)
-
-
 def test_targets_longer_than_a_block_train_through_the_rollout():
     keras.utils.set_random_seed(1)
     model = SimVPPredictor.from_preset("tiny", future_frames=1)
@@ -84,20 +79,6 @@ def test_targets_longer_than_a_block_train_through_the_rollout():
     assert scores["frame_mse"] == pytest.approx(reference["mse"], rel=1e-4)
 
 
-def test_whole_clips_split_at_context_frames_like_pairs():
-    histories, scores = [], []
-    for dataset in (harness.tiny_clips(), harness.tiny_pairs(context_frames=2)):
-        keras.utils.set_random_seed(1)
-        model = SimVPPredictor.from_preset("tiny")
-        model.compile(optimizer=keras.optimizers.Adam(3e-3))
-        histories.append(model.fit(dataset, epochs=1, verbose=0).history)
-        scores.append(model.evaluate(dataset, verbose=0, return_dict=True))
-    assert np.isfinite(histories[0]["loss"][0])
-    for name in ("loss", "frame_mse", "psnr"):
-        np.testing.assert_allclose(histories[0][name], histories[1][name], rtol=1e-5)
-        np.testing.assert_allclose(scores[0][name], scores[1][name], rtol=1e-5)
-
-
 def test_default_loss_is_l1_plus_l2(model):
     assert type(model.loss).__name__ == "L1L2" and SimVPPredictor.default_loss == "l1_l2"
     pairs = harness.tiny_pairs(num_clips=8)
@@ -107,28 +88,6 @@ def test_default_loss_is_l1_plus_l2(model):
     assert scores["loss"] == pytest.approx((reference["mae"] + reference["mse"]) / 256, rel=1e-4)
 
 
-def test_evaluate_scores_the_rollout(model):
-    pairs = harness.tiny_pairs(num_clips=8)
-    model.compile(loss="mse", metrics=[metrics.FrameMSE(), metrics.SSIM()])
-    scores = model.evaluate(pairs, return_dict=True, verbose=0)
-    reference = evaluate_predictions(model.predict_future, pairs, baselines=False)["model"]
-    assert scores["frame_mse"] == pytest.approx(reference["mse"], rel=1e-4)
-    assert scores["ssim"] == pytest.approx(reference["ssim"], rel=1e-3)
-    assert scores["loss"] == pytest.approx(reference["mse"] / 256, rel=1e-4)  # MSE loss = mean, not sum.
-
-
-def test_keras_round_trip_and_preset_directory(model, tmp_path):
-    model.fit(harness.tiny_pairs(num_clips=8), epochs=1, verbose=0)
-    context = _frames(frames=3)
-    restored = harness.assert_keras_round_trip(model, lambda m: m.predict_future(context, 4), tmp_path)
-    assert int(restored.optimizer.iterations) == 2
-    harness.assert_predict_on_dataset(
-        restored, tf.data.Dataset.from_tensor_slices(_frames(4, 3)).batch(2), (4, 2, 16, 16, 1)
-    )
-    preset = SimVPPredictor.from_preset(model.save_to_preset(tmp_path / "preset"))
-    np.testing.assert_allclose(np.asarray(preset(context)), np.asarray(model(context)), atol=1e-6)
-
-
 def test_bad_arguments_and_inputs(model):
     with pytest.raises(ValueError, match=r"must divide by patch_size \* 2\*\*\(number of 2s in spatial_strides\) = 8"):
         SimVPPredictor.from_preset("tiny", frame_shape=(20, 20, 1), patch_size=2, spatial_strides=(1, 2, 2))
@@ -136,11 +95,4 @@ def test_bad_arguments_and_inputs(model):
         SimVPBackbone(frame_shape=(16, 16, 1), spatial_strides=(1, 3))
     with pytest.raises(ValueError, match="`future_frames` must be a positive integer"):
         SimVPBackbone(frame_shape=(16, 16, 1), future_frames=0)
-    with pytest.raises(
-        ValueError, match=r"`context` must have shape \(batch, frames >= 1, 16, 16, 1\).*\(2, 3, 16, 16, 3\)"
-    ):
-        model.predict_future(np.zeros((2, 3, 16, 16, 3), "float32"), 2)
-    with pytest.raises(ValueError, match="`horizon` must be a non-negative integer"):
-        model.predict_future(_frames(frames=2), -1)
-    with pytest.raises(ValueError, match="Whole clips given to `fit` need more than context_frames=2 frames"):
-        model.fit(_frames(frames=2), epochs=1, verbose=0)
+    # The inputs of predict_future and fit: test_bad_inputs in tests/test_harness_predictors.py.

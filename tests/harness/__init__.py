@@ -1,15 +1,23 @@
-"""The checks every tfvidgen model goes through, on tiny shapes.
+"""tfvidgen's one test harness: the checks every model goes through, on tiny shapes, under any backend.
 
-A model's test file calls these with its own example inputs: config round trip,
-`.keras` round trip (equal outputs and equal optimizer state), `predict` on a
-`tf.data.Dataset`, and loss falling under `fit` on a fixed seed.
+- This module: the generic checks a test calls with its own inputs (config
+  round trip, `.keras` round trip with equal outputs and optimizer state,
+  `predict` on a `tf.data.Dataset`, loss falling under `fit` on a fixed seed)
+  and tiny Moving MNIST data.
+- `harness.roles`: every family of `tfvidgen.models.FAMILIES`, grouped by its
+  role class (frame predictor, generative model, interpolator), with what each
+  role needs to train, save and compare a tiny model. The role tests
+  (`tests/test_harness_*.py`) run in-process under the backend
+  `KERAS_BACKEND` selects; CI runs them on TensorFlow and on JAX.
+- `harness.cross_backend`: the checks that need a fresh process (JAX without
+  TensorFlow, models trained on JAX served by TensorFlow, data parallelism on
+  two JAX devices), run by `tests/test_backends.py`.
 """
 
 import json
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 
 def assert_config_round_trip(model):
@@ -24,7 +32,9 @@ def optimizer_state(model):
     """Every optimizer variable of the model (several optimizers for a GAN), as arrays."""
     names = [name for name in ("optimizer", "d_optimizer", "g_optimizer") if getattr(model, name, None) is not None]
     return {
-        f"{name}/{variable.path}": variable.numpy() for name in names for variable in getattr(model, name).variables
+        f"{name}/{variable.path}": keras.ops.convert_to_numpy(variable.value)
+        for name in names
+        for variable in getattr(model, name).variables
     }
 
 
@@ -90,4 +100,6 @@ def tiny_clips(num_clips=16, num_frames=4, batch_size=4, frame_size=16, channels
 
 
 def first_batch(dataset):
+    import tensorflow as tf
+
     return tf.nest.map_structure(lambda tensor: tensor.numpy(), next(iter(dataset)))
