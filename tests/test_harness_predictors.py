@@ -32,6 +32,15 @@ def test_the_registry_has_the_predictors():
 
 
 @pytest.mark.backends
+def test_every_registered_family_has_one_role_harness():
+    """A family the role harness cannot place (no role class) fails here, not silently untested."""
+    by_role = {role: roles.families(role) for role in roles.ROLES}
+    assert sorted(sum(by_role.values(), [])) == sorted(FAMILIES)
+    assert all(by_role.values()), by_role  # Each role has at least one family.
+    assert "interpolator" in by_role["interpolator"]
+
+
+@pytest.mark.backends
 @pytest.mark.parametrize("family", PREDICTORS)
 def test_fit_save_reload_and_rollout_on_whole_numpy_clips(family, tmp_path):
     """The cross-backend harness: loss falls, config and `.keras` round trips, a reproducible rollout."""
