@@ -248,6 +248,7 @@ def test_every_subcommand_has_help():
     parser = build_parser()
     for command in (
         ["train"],
+        ["sample"],
         ["generate"],
         ["predict"],
         ["evaluate"],
