@@ -20,6 +20,7 @@ from tfvidgen.models import VideoDiscriminator
 from tfvidgen.models import VideoEncoder
 from tfvidgen.models import VideoGenerator
 from tfvidgen.models import VideoVAE
+from tfvidgen.models.constructor_config import ConstructorConfig
 from tfvidgen.models.convlstm import ConvLSTMBackbone
 
 # sha256 (first 16 hex digits) of each tiny preset's weights built after keras.utils.set_random_seed(5) by the code
@@ -239,3 +240,35 @@ def test_a_preset_saved_now_holds_nested_networks_and_takes_flat_overrides(tmp_p
     with pytest.raises(ValueError, match=r"^latent_dim=4 \(pretrained: 8\) does not fit the weights"):
         VideoVAE.from_preset(directory, latent_dim=4)
     assert VideoVAE.from_preset(directory, load_weights=False, latent_dim=4).decoder.latent_dim == 4
+
+
+@keras.saving.register_keras_serializable(package="tfvidgen_tests")
+class TwoNetworkTask(ConstructorConfig, keras.Model):
+    """A new family's task, declared as the checklist says: its networks, their flat names, which may be None."""
+
+    network_classes = {"backbone": SimVPBackbone, "refiner": ConvLSTMBackbone}
+    flat_argument_names = {"refiner_filters": ("refiner", "filters")}
+    optional_networks = ("refiner",)
+
+    def __init__(self, backbone=None, refiner=None, weight=1.0, **kwargs):
+        networks, kwargs = self.networks_from_arguments({"backbone": backbone, "refiner": refiner}, kwargs)
+        super().__init__(**kwargs)
+        self.backbone = networks["backbone"]
+        self.refiner = networks["refiner"]
+        self.weight = weight
+
+
+def test_a_new_family_declares_its_networks_once_and_gets_configs_and_routing():
+    small = {"frame_shape": (16, 16, 1), "context_frames": 2, "future_frames": 2, "spatial_filters": 4}
+    task = TwoNetworkTask.from_config({**small, "translator_filters": 8, "weight": 2.0})
+    assert task.refiner is None and task.weight == 2.0 and task.backbone.translator_filters == 8
+    config = json.loads(json.dumps(task.get_config()))
+    assert config["refiner"] is None and config["backbone"]["class_name"] == "SimVPBackbone"
+    assert json.loads(json.dumps(TwoNetworkTask.from_config(config).get_config())) == config
+    # A flat key of the optional network builds it; a key both networks take (frame_shape, patch_size) goes to both.
+    task = TwoNetworkTask.from_config({**small, "refiner_filters": (4,), "patch_size": 2})
+    assert task.refiner.filters == [4] and task.refiner.frame_shape == task.backbone.frame_shape == (16, 16, 1)
+    assert task.refiner.patch_size == task.backbone.patch_size == 2
+    assert TwoNetworkTask.flat_config(task.get_config())["refiner_filters"] == [4]
+    with pytest.raises(ValueError, match=r"^TwoNetworkTask's networks must agree on `frame_shape`. Received: backbo"):
+        TwoNetworkTask(backbone=task.backbone, refiner=ConvLSTMBackbone(frame_shape=(8, 8, 1), filters=(4,)))

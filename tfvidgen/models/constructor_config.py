@@ -14,13 +14,18 @@ weights, teacher forcing, a seed). It declares them once:
             self.backbone = networks["backbone"]
 
 and gets `get_config` (each network serialized by
-`keras.saving.serialize_keras_object`), `from_config` (that config, or a
-flat one of tfvidgen before 0.x: old `.keras` files and presets), and the flat
-vocabulary of presets, `from_preset(name, **overrides)` and `--set`: a
+`keras.saving.serialize_keras_object`), `from_config` (that config, or a flat
+one as tfvidgen 0.1.0 wrote them: old `.keras` files and presets), and the
+flat vocabulary of presets, `from_preset(name, **overrides)` and `--set`: a
 network's argument goes by its own name (`frame_shape`, to every network that
-takes it), or by the name the task gives it in `flat_argument_names` where two
-networks share a name (`generator_filters`, `discriminator_filters`).
-`split_flat_config` is the one place that routes a flat key.
+takes it, and to the task if it takes it too), or by the name the task gives
+it in `flat_argument_names` where two constructors share a name
+(`generator_filters`, `discriminator_filters`). `split_flat_config` is the one
+place that routes a flat key. A network the task may go without, or builds a
+default of itself, is listed in `optional_networks`: `None` then stays `None` unless a key of its
+own (not one it shares) is given.
+Nothing else is needed: one more argument of a backbone is one edit, in the
+backbone.
 """
 
 import inspect
@@ -56,6 +61,9 @@ class ConstructorConfig:
     network_classes = {}
     # Flat key -> (network argument, that network's argument), for the names that differ.
     flat_argument_names = {}
+    # Networks that may be None (the task builds its own default, or goes without): None stays None unless flat
+    # arguments for it are given.
+    optional_networks = ()
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
@@ -179,9 +187,16 @@ class ConstructorConfig:
     @classmethod
     def _networks(cls, given, per_network):
         networks = {}
+        table = cls.flat_argument_table()
         for name, network_class in cls.network_classes.items():
             network, arguments = given.get(name), per_network.get(name, {})
-            if network is None:
+            # An optional network is built by a key of its own, not by one it shares (a frame_shape).
+            own_keys = [
+                argument for targets in table.values() if len(targets) == 1 for net, argument in targets if net == name
+            ]
+            if network is None and name in cls.optional_networks and not set(arguments) & set(own_keys):
+                pass
+            elif network is None:
                 # Named after the argument, as before networks were arguments (and its variables' paths).
                 network = network_class(**arguments, name=name)
             elif arguments:
@@ -195,8 +210,12 @@ class ConstructorConfig:
                     f"{type(network).__name__}"
                 )
             networks[name] = network
-        for key, targets in cls.flat_argument_table().items():
-            values = {f"{network}.{argument}": getattr(networks[network], argument) for network, argument in targets}
+        for key, targets in table.items():
+            values = {
+                f"{network}.{argument}": getattr(networks[network], argument)
+                for network, argument in targets
+                if networks[network] is not None
+            }
             if len(set(map(repr, values.values()))) > 1:
                 described = ", ".join(f"{path}={value!r}" for path, value in values.items())
                 raise ValueError(f"{cls.__name__}'s networks must agree on `{key}`. Received: {described}")
