@@ -3,6 +3,7 @@
 from tfvidgen.losses.adversarial import ADVERSARIAL_LOSSES
 from tfvidgen.losses.adversarial import discriminator_loss
 from tfvidgen.losses.adversarial import generator_loss
+from tfvidgen.losses.diffusion import masked_mean_squared_error
 from tfvidgen.losses.reconstruction import L1L2
 from tfvidgen.losses.reconstruction import RECONSTRUCTION_LOSSES
 from tfvidgen.losses.reconstruction import reconstruction_loss

@@ -1,0 +1,4 @@
+from tfvidgen.models.diffusion.frame_autoencoder import FrameAutoencoder
+from tfvidgen.models.diffusion.video_diffusion import VideoDiffusion
+from tfvidgen.models.diffusion.video_diffusion_backbone import VideoDiffusionBackbone
+from tfvidgen.models.diffusion.video_diffusion_presets import VIDEO_DIFFUSION_PRESETS
