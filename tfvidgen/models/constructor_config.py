@@ -61,8 +61,8 @@ class ConstructorConfig:
     network_classes = {}
     # Flat key -> (network argument, that network's argument), for the names that differ.
     flat_argument_names = {}
-    # Networks that may be None (the task builds its own default, or goes without): None stays None unless flat
-    # arguments for it are given.
+    # Networks that may be None (the task builds its own default, or goes without): None stays None unless a flat
+    # key of the network's own (not one it shares with another constructor) is given.
     optional_networks = ()
 
     def get_config(self):
@@ -160,8 +160,8 @@ class ConstructorConfig:
             given: `{network argument: its value}` (a model, or `None`).
             kwargs: the constructor's `**kwargs`; the networks' flat arguments
                 in it (`frame_shape=...`) build the networks not given, with a
-                `DeprecationWarning` (deprecated in 0.2, removed in the release
-                after: pass the networks, or `from_preset(name, **overrides)`).
+                `DeprecationWarning` (for one release after 0.1.0: pass the
+                networks, or `from_preset(name, **overrides)`).
 
         Raises:
             TypeError: a network of the wrong class.
