@@ -19,6 +19,16 @@ from tfvidgen.models import signature_spec
 from tfvidgen.models.model_role import ModelRole
 
 
+# A declared check's relation -> the assertion that reports the message and the values compared.
+RELATIONS = {
+    "==": tf.debugging.assert_equal,
+    "<=": tf.debugging.assert_less_equal,
+    "<": tf.debugging.assert_less,
+    ">=": tf.debugging.assert_greater_equal,
+    ">": tf.debugging.assert_greater,
+}
+
+
 def for_model(model):
     """The endpoints of a tfvidgen model, as its role and family declare them; `serving_default` first."""
     if not isinstance(model, ModelRole):
@@ -61,7 +71,10 @@ def endpoint_of(signature):
     def function(*values):
         inputs = {declared.name: _checked_input(declared, value) for declared, value in zip(signature.inputs, values)}
         if signature.checks is not None:
-            asserts = [tf.debugging.Assert(condition, [message]) for condition, message in signature.checks(**inputs)]
+            asserts = [
+                RELATIONS[relation](left, tf.cast(right, tf.convert_to_tensor(left).dtype), message=message)
+                for left, relation, right, message in signature.checks(**inputs)
+            ]
             with tf.control_dependencies(asserts):
                 inputs = {name: tf.identity(value) for name, value in inputs.items()}
         outputs = signature.function(**inputs)

@@ -215,4 +215,4 @@ class FramePredictor(gradient_steps.PhasedSteps, model_role.ModelRole, VideoMode
 
 def _has_frames(name):
     """The signature check that the video input `name` has at least one frame."""
-    return lambda **inputs: [(ops.shape(inputs[name])[1] > 0, f"`{name}` needs at least 1 frame")]
+    return lambda **inputs: [(ops.shape(inputs[name])[1], ">", 0, f"`{name}` needs at least 1 frame")]

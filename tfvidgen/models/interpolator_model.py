@@ -169,22 +169,16 @@ class InterpolatorModel(model_role.ModelRole, VideoModel):
         frame_shape = (None,) + tuple(self.frame_shape)
 
         def same_batch(frame_a, frame_b):
-            return [
-                (
-                    ops.shape(frame_a)[0] == ops.shape(frame_b)[0],
-                    "`frame_a` and `frame_b` must have the same batch size",
-                )
-            ]
+            message = "`frame_a` and `frame_b` must have the same batch size"
+            return [(ops.shape(frame_a)[0], "==", ops.shape(frame_b)[0], message)]
 
         def clip_checks(clip, factor):
             output_frames = (ops.cast(ops.shape(clip)[0], "int64") - 1) * ops.cast(factor, "int64") + 1
+            too_many = f"`factor` would make (frames - 1) * factor + 1 frames, more than {validation.MAX_FRAMES}"
             return [
-                (ops.equal(ops.bitwise_and(factor, factor - 1), 0), "`factor` must be a power of 2"),
-                (ops.shape(clip)[0] > 0, "`clip` needs at least 1 frame"),
-                (
-                    output_frames <= validation.MAX_FRAMES,
-                    f"`factor` would make (frames - 1) * factor + 1 frames, more than {validation.MAX_FRAMES}",
-                ),
+                (ops.bitwise_and(factor, factor - 1), "==", 0, "`factor` must be a power of 2"),
+                (ops.shape(clip)[0], ">", 0, "`clip` needs at least 1 frame"),
+                (output_frames, "<=", validation.MAX_FRAMES, too_many),
             ]
 
         rng = np.random.default_rng(0)

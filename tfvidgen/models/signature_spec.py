@@ -47,8 +47,10 @@ Attributes:
     inputs: a list of `TensorInput`/`ScalarInput`, in signature order.
     example: `{input name: np.ndarray}`, a valid request (warm-up requests,
         servability checks).
-    checks: optional `function(**inputs) -> [(condition, message)]` of checks
-        between inputs (`keras.ops` booleans), each failing with `message`.
+    checks: optional `function(**inputs) -> [(left, relation, right, message)]`:
+        checks between inputs, `relation` one of `"=="`, `"<="`, `"<"`, `">="`,
+        `">"` (`left` and `right` computed with `keras.ops`), each failing with
+        `message` and the values compared.
     uint8: also export a `<name>_uint8` variant (uint8 videos in and out);
         `None` (default): when the signature has a video input.
 """
