@@ -4,6 +4,10 @@ Under TensorFlow, and for the sources only tf.data reads (tfds, TFRecords), they
 from video files, `tfvidgen.data.ClipBatches` (NumPy, no TensorFlow), and Moving MNIST is rendered on the device
 (`DeviceMovingMNIST`). A source that gives no
 clip fails here, before the run directory is written.
+
+A model whose `trains_on_labels` is set (a class-conditional one) gets `(clips, labels)` from a source with labels
+(`tfvidgen.data.LABELLED_SOURCES`: Moving MNIST, int32 `(num_digits,)` per clip) on every path, and clips alone from
+the others (video files: it trains unconditionally).
 """
 
 import keras
@@ -24,6 +28,11 @@ def _clip_spec(model, training):
 def _video_source_options(args):
     kind = data_lib.describe_source(args.data)[0]
     return {"split_by": args.split_by} if kind == "videos" else {}
+
+
+def with_labels(model, args):
+    """Whether the run feeds `(clips, labels)`: the model asks for labels and the source has them."""
+    return bool(model.trains_on_labels) and data_lib.has_labels(args.data)
 
 
 def describe_split(args):
@@ -54,6 +63,8 @@ def _load_splits(load, family, model, args, training):
     """`(train, validation)` clips from `load` (`load_clips` or `numpy_clips`); validation None for 0 clips."""
     num_frames, frame_size, channels = _clip_spec(model, training)
     options = _video_source_options(args)
+    if with_labels(model, args):
+        options["with_labels"] = True
     train = load(args.data, num_frames, frame_size, channels, split="train", seed=args.seed, **options)
     validation = None
     if args.validation_clips:
@@ -84,12 +95,20 @@ def build_numpy_batches(family, model, args, training):
         # Rendered on the accelerator: the step never waits for NumPy.
         num_frames, frame_size, channels = _clip_spec(model, training)
         train = device_moving_mnist.DeviceMovingMNIST(
-            batch_size, steps, num_frames, frame_size, channels, digits=digits, seed=args.seed
+            batch_size,
+            steps,
+            num_frames,
+            frame_size,
+            channels,
+            digits=digits,
+            seed=args.seed,
+            labels=with_labels(model, args),
         )
     else:
         train = clip_batches.ClipBatches(train, batch_size, steps=steps, seed=args.seed)
     if validation is not None:
-        validation = clip_batches.ClipBatches(validation, min(batch_size, len(validation)), shuffle=False)
+        count = len(validation[0] if isinstance(validation, tuple) else validation)  # Clips, or (clips, labels).
+        validation = clip_batches.ClipBatches(validation, min(batch_size, count), shuffle=False)
     return train, validation
 
 

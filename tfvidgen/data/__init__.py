@@ -7,8 +7,10 @@ from tfvidgen.data.digits import glyph_digits
 from tfvidgen.data.digits import mnist_digits
 from tfvidgen.data.moving_mnist import generate_moving_digits
 from tfvidgen.data.moving_mnist import moving_mnist
+from tfvidgen.data.pipelines import LABELLED_SOURCES
 from tfvidgen.data.pipelines import batch_dataset
 from tfvidgen.data.pipelines import describe_source
+from tfvidgen.data.pipelines import has_labels
 from tfvidgen.data.pipelines import interpolation_triplets
 from tfvidgen.data.pipelines import load_clips
 from tfvidgen.data.pipelines import prediction_pairs

@@ -25,6 +25,8 @@ class ClipBatches(keras.utils.PyDataset):
         clips: a float32 array of clips (a finite source: shuffled each epoch
             when `shuffle`, the last partial batch kept), or a function
             `(rng, batch_size) -> clips` (an endless source rendered per batch).
+            A tuple `(clips, labels)` of arrays (the labels one row per clip),
+            or a function returning one, gives `(clips, labels)` batches.
         batch_size: clips per batch.
         steps: batches per epoch; defaults to all the clips of a finite source.
         shuffle: reshuffle a finite source's clips every epoch.
@@ -49,9 +51,16 @@ class ClipBatches(keras.utils.PyDataset):
                 raise ValueError("An endless clip source needs `steps` (batches per epoch). Received: steps=None")
             self.render, self.clips = clips, None
         else:
+            clips, *self.labels = clips if isinstance(clips, tuple) else (clips,)
             self.render, self.clips = None, np.asarray(clips, "float32")
+            self.labels = [np.asarray(labels) for labels in self.labels]  # [] or [labels]: one row per clip.
             if not len(self.clips):
                 raise ValueError("`clips` holds no clip: there is nothing to train on.")
+            if any(len(labels) != len(self.clips) for labels in self.labels):
+                raise ValueError(
+                    f"`clips` and their labels must have one row per clip. Received: {len(self.clips)} clips and "
+                    f"{len(self.labels[0])} labels"
+                )
             steps = steps or -(-len(self.clips) // self.batch_size)
         self.steps = validation.positive_int("steps", steps)
         self._order = self._shuffled_order()
@@ -72,14 +81,19 @@ class ClipBatches(keras.utils.PyDataset):
             return self.render(np.random.default_rng([self.seed, self.epoch, index]), self.batch_size)
         per_epoch = -(-len(self.clips) // self.batch_size)
         start = (index % per_epoch) * self.batch_size
-        return self.clips[self._order[start : start + self.batch_size]]
+        chosen = self._order[start : start + self.batch_size]
+        if self.labels:
+            return (self.clips[chosen],) + tuple(labels[chosen] for labels in self.labels)
+        return self.clips[chosen]
 
     def on_epoch_end(self):
         self.epoch += 1
         self._order = self._shuffled_order()
 
 
-def numpy_clips(spec, num_frames, frame_size, channels, split="train", num_clips=None, seed=0, **source_options):
+def numpy_clips(
+    spec, num_frames, frame_size, channels, split="train", num_clips=None, seed=0, with_labels=False, **source_options
+):
     """Clips of a NumPy source: a float32 array, or for endless Moving MNIST a `(rng, n) -> clips` renderer.
 
     Args:
@@ -92,6 +106,8 @@ def numpy_clips(spec, num_frames, frame_size, channels, split="train", num_clips
         num_clips: clips to return (`None`: every clip of the videos; an
             endless renderer for Moving MNIST).
         seed: int seed.
+        with_labels: `(clips, labels)` instead of clips, the labels int32
+            `(n, num_digits)` (Moving MNIST's digits; `pipelines.LABELLED_SOURCES`).
         **source_options: passed to `VideoClips` (e.g. `split_by`).
 
     Raises:
@@ -103,6 +119,11 @@ def numpy_clips(spec, num_frames, frame_size, channels, split="train", num_clips
             f"`data={spec!r}` is a {kind} source, which is read with tf.data and needs TensorFlow; without it, "
             "train on 'moving_mnist' or on video files."
         )
+    if with_labels and kind not in pipelines.LABELLED_SOURCES:
+        raise ValueError(
+            f"`data={spec!r}` is a {kind} source, whose clips have no labels; labelled sources: "
+            f"{', '.join(pipelines.LABELLED_SOURCES)}. Received: with_labels=True"
+        )
     height, width = validation.frame_size("frame_size", frame_size)
     channels = validation.channels("channels", channels)
     if kind == "moving_mnist":
@@ -112,7 +133,7 @@ def numpy_clips(spec, num_frames, frame_size, channels, split="train", num_clips
         split_index = digit_sources.SPLITS.index(split)
 
         def render(rng, count):
-            frames, _, _ = moving_mnist_lib.generate_moving_digits(
+            frames, clip_labels, _ = moving_mnist_lib.generate_moving_digits(
                 rng,
                 images,
                 labels,
@@ -123,7 +144,8 @@ def numpy_clips(spec, num_frames, frame_size, channels, split="train", num_clips
                 moving_mnist_lib.SPEED_RANGE,
             )
             frames = frames[..., None].astype("float32") / 255.0
-            return np.repeat(frames, 3, axis=-1) if channels == 3 else frames
+            frames = np.repeat(frames, 3, axis=-1) if channels == 3 else frames
+            return (frames, clip_labels) if with_labels else frames
 
         if num_clips is None:
             return render

@@ -80,6 +80,9 @@ def render_digits(seed, images, labels, num_clips, num_frames, frame_size, num_d
 class DeviceMovingMNIST(keras.utils.PyDataset):
     """`steps` batches per epoch of Moving MNIST rendered on the device: `(clips,)`, float32 `(batch, frames, H, W, C)`.
 
+    With `labels=True`, `(clips, labels)`: the digits of each clip, int32 `(batch, num_digits)`, rendered in the same
+    call (a class-conditional model's `y`).
+
     The endless counterpart of `ClipBatches` over `numpy_clips("moving_mnist")`
     (same digit banks, splits, shapes and [0, 1] value range) without NumPy in the
     loop: batch `i` of epoch `e` is rendered from the key `(seed, split, e, i)`
@@ -95,6 +98,7 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
         digits: `"glyphs"` (built in) or `"mnist"` (Keras' cached MNIST).
         split: `"train"`, `"validation"` or `"test"` (disjoint digit banks and streams).
         seed: int seed.
+        labels: also give each clip's digit labels.
 
     Example:
 
@@ -113,9 +117,11 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
         digits="glyphs",
         split="train",
         seed=0,
+        labels=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.labels = bool(labels)
         self.batch_size = validation.positive_int("batch_size", batch_size)
         self.steps = validation.positive_int("steps", steps)
         self.num_frames = validation.positive_int("num_frames", num_frames)
@@ -134,7 +140,7 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
         """`(epoch, index) -> batch`, one compiled call on the backend's device."""
 
         def frames(seed):
-            clips, _, _ = render_digits(
+            clips, clip_labels, _ = render_digits(
                 seed,
                 images,
                 labels,
@@ -144,7 +150,8 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
                 moving_mnist_lib.NUM_DIGITS,
                 moving_mnist_lib.SPEED_RANGE,
             )
-            return _as_frames(clips, self.channels, keras.ops)
+            batch = _as_frames(clips, self.channels, keras.ops)
+            return (batch, clip_labels) if self.labels else batch
 
         backend = keras.backend.backend()
         if backend == "jax":
@@ -168,7 +175,7 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
                 seed = tf.random.experimental.stateless_fold_in(
                     tf.random.experimental.stateless_fold_in(key, epoch), index
                 )
-                clips, _, _ = moving_mnist_lib.render_moving_digits(
+                clips, clip_labels, _ = moving_mnist_lib.render_moving_digits(
                     seed,
                     images,
                     labels,
@@ -178,7 +185,8 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
                     moving_mnist_lib.NUM_DIGITS,
                     moving_mnist_lib.SPEED_RANGE,
                 )
-                return _as_frames(clips, self.channels, tf)
+                batch = _as_frames(clips, self.channels, tf)
+                return (batch, clip_labels) if self.labels else batch
 
             return lambda epoch, index: render_tf(tf.constant(epoch, tf.int64), tf.constant(index, tf.int64))
         # Other backends: eager keras.ops, an int seed per batch.
@@ -188,8 +196,9 @@ class DeviceMovingMNIST(keras.utils.PyDataset):
         return self.steps
 
     def __getitem__(self, index):
+        batch = self._render(self.epoch, index)
         # A 1-tuple: Keras takes a bare batch only as a NumPy array.
-        return (self._render(self.epoch, index),)
+        return tuple(batch) if self.labels else (batch,)
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -16,6 +16,8 @@ from tfvidgen.data.tfrecords import read_tfrecords
 from tfvidgen.data.video_files import VideoClips
 
 SPLITS = ("train", "validation", "test")
+# Sources whose clips come with class labels (`load_clips(..., with_labels=True)`): Moving MNIST, its digits.
+LABELLED_SOURCES = ("moving_mnist",)
 
 
 def prediction_pairs(clips, context_frames, future_frames=None):
@@ -152,6 +154,7 @@ def load_clips(
     split="train",
     num_clips=None,
     seed=0,
+    with_labels=False,
     **source_options,
 ):
     """One entry point for every clip source.
@@ -168,16 +171,25 @@ def load_clips(
         num_clips: stop after this many clips (`None`: all, or infinite for
             Moving MNIST).
         seed: int seed.
+        with_labels: yield `(clip, labels)` pairs, the labels int32
+            `(num_digits,)` (the digits of a Moving MNIST clip); only for
+            `LABELLED_SOURCES` (`has_labels(spec)`).
         **source_options: passed to the source function (`moving_mnist`,
             `tfds_clips`, `read_tfrecords` or `VideoClips`).
 
     Returns:
-        A `tf.data.Dataset` of float32 `(num_frames, height, width, channels)`.
+        A `tf.data.Dataset` of float32 `(num_frames, height, width, channels)`
+        (or `(clip, labels)` pairs, see `with_labels`).
     """
     validation.one_of("split", split, SPLITS)
     kind, argument = describe_source(spec)
+    if with_labels and kind not in LABELLED_SOURCES:
+        raise ValueError(
+            f"`data={spec!r}` is a {kind} source, whose clips have no labels; labelled sources: "
+            f"{', '.join(LABELLED_SOURCES)}. Received: with_labels=True"
+        )
     if kind == "moving_mnist":
-        return moving_mnist(
+        dataset = moving_mnist(
             num_clips=num_clips,
             num_frames=num_frames,
             frame_size=frame_size,
@@ -185,8 +197,14 @@ def load_clips(
             digits=argument,
             split=split,
             seed=seed,
+            return_metadata=with_labels,
             **source_options,
         )
+        if with_labels:
+            dataset = dataset.map(
+                lambda element: (element["frames"], element["labels"]), num_parallel_calls=tf.data.AUTOTUNE
+            )
+        return dataset
     if kind == "tfds":
         tfds_split = source_options.pop("tfds_split", None) or _tfds_split(argument, split)
         dataset = tfds_clips(
@@ -212,6 +230,11 @@ def load_clips(
             argument, num_frames, frame_size, channels=channels, split=split, seed=seed, **source_options
         ).dataset()
     return dataset if num_clips is None else dataset.take(num_clips)
+
+
+def has_labels(spec):
+    """Whether the clips of data source `spec` come with class labels (`LABELLED_SOURCES`: Moving MNIST's digits)."""
+    return describe_source(spec)[0] in LABELLED_SOURCES
 
 
 def _tfds_split(name, split):

@@ -23,6 +23,10 @@ class ModelRole:
     default_signature = None  # The signature also served as `serving_default`.
     accepts_loss = False  # Whether `tfvidgen train --loss` applies (the predictors').
     numpy_training = True  # Whether the family trains from NumPy batches (JAX without tf.data).
+    # Whether `tfvidgen train` feeds `(clips, labels)` where the source has labels (Moving MNIST's digits, int32
+    # `(batch, num_digits)`; `tfvidgen.data.LABELLED_SOURCES`); clips alone from the others (video files). A class-
+    # conditional family sets it and takes the labels as `fit`'s `y`.
+    trains_on_labels = False
 
     # === Serving ===
 
