@@ -10,12 +10,18 @@ import os
 # `predict`: frames of context or of prediction. At the 8 fps of model clips, 10,000 frames play for 21 minutes;
 # the output's size is bounded separately (PREDICT_OUTPUT_BYTES), once the model's frame size is known.
 MAX_PREDICT_FRAMES = 10_000
+# `predict --num-samples`: continuations shown side by side (each as wide as the input).
+MAX_PREDICTED_SAMPLES = 16
 # `predict`'s output, context and horizon side by side after --interpolate and --scale, as float32 frames. The
 # post-processing holds a few copies of it: a 16x16 model's 10,000 frames at --scale 4 (1.0 GiB) peaked at 1.6 GB.
 PREDICT_OUTPUT_BYTES = 2**30
 # The frame rates `generate` and `predict` take for a model's clips: from the writers' lowest
 # (tfvidgen.postprocess.writer.MIN_FPS) to ~240, the most players show (the containers store more: writer.MAX_FPS).
 MIN_CLIP_FPS, MAX_CLIP_FPS = 0.01, 240.0
+# A sampler's steps (`--steps` of sample, predict, evaluate) and classifier-free guidance scale (`--guidance`), as
+# the models and their exported graphs bound them.
+MAX_SAMPLER_STEPS = 100_000
+MAX_GUIDANCE = 100.0
 
 
 def integer_flag(flag, value, minimum, maximum=None):
@@ -35,13 +41,50 @@ def number_flag(flag, value, minimum, maximum):
 
 def check(args):
     """Checks the values of the command `args.command` that need no model; raises `ValueError` naming the flag."""
-    checks = {"predict": _predict, "sample": _generate, "generate": _generate, "export": _export}
+    checks = {
+        "predict": _predict,
+        "sample": _generate,
+        "generate": _generate,
+        "evaluate": _evaluate,
+        "export": _export,
+    }
     if args.command in checks:
         checks[args.command](args)
 
 
+def labels_flag(values, num_samples):
+    """`--label` values (each an int or a comma list) as one label per sample; `ValueError` naming the flag.
+
+    One label is every sample's; otherwise there must be `num_samples`. None (not given) stays None.
+    """
+    if values is None:
+        return None
+    labels = []
+    for value in values:
+        for part in value.split(","):
+            try:
+                label = int(part)
+            except ValueError:
+                label = -1
+            if label < 0:
+                raise ValueError(
+                    f"--label takes class indices (ints >= 0), one for every sample or a comma list of one per "
+                    f"sample. Received: --label {value}"
+                )
+            labels.append(label)
+    if len(labels) not in (1, num_samples):
+        raise ValueError(
+            f"--label takes one class for every sample or one per sample (--num {num_samples}). Received: "
+            f"{len(labels)} labels ({','.join(map(str, labels))})"
+        )
+    return labels * num_samples if len(labels) == 1 else labels
+
+
 def _generate(args):
     number_flag("--fps", args.fps, MIN_CLIP_FPS, MAX_CLIP_FPS)
+    integer_flag("--steps", args.steps, 1, MAX_SAMPLER_STEPS)
+    number_flag("--guidance", args.guidance, 0.0, MAX_GUIDANCE)
+    args.label = labels_flag(args.label, args.num)  # One per sample from here on.
 
 
 def _predict(args):
@@ -49,6 +92,12 @@ def _predict(args):
     integer_flag("--context-frames", args.context_frames, 1, MAX_PREDICT_FRAMES)
     integer_flag("--start", args.start, 0)
     number_flag("--fps", args.fps, MIN_CLIP_FPS, MAX_CLIP_FPS)
+    integer_flag("--steps", args.steps, 1, MAX_SAMPLER_STEPS)
+    integer_flag("--num-samples", args.num_samples, 1, MAX_PREDICTED_SAMPLES)
+
+
+def _evaluate(args):
+    integer_flag("--steps", args.steps, 1, MAX_SAMPLER_STEPS)
 
 
 def _export(args):

@@ -1,5 +1,6 @@
 """`tfvidgen sample | predict | evaluate | export | serving | features` (and `generate`, `sample`'s old name)."""
 
+import inspect
 import json
 import os
 import sys
@@ -37,6 +38,42 @@ def _require(model, verb, signature, command):
         raise ValueError(f"`tfvidgen {command}` needs a {' or '.join(families)} model; this one is {family_of(model)}.")
 
 
+def _class_name(model):
+    return model.description["class_name"] if isinstance(model, ExportedModel) else type(model).__name__
+
+
+def _inputs_of(model, verb, signature):
+    """The input names `model`'s `verb` takes (a Keras model's method arguments; an export's `signature` inputs)."""
+    if isinstance(model, ExportedModel):
+        if signature not in model.signatures:
+            return set()
+        return set(model.signatures[signature].structured_input_signature[1])
+    parameters = inspect.signature(getattr(model, verb)).parameters.values()
+    if any(parameter.kind == parameter.VAR_KEYWORD for parameter in parameters):
+        return _AnyName()  # `**inputs`: the verb takes any name (and checks it itself).
+    return {parameter.name for parameter in parameters}
+
+
+class _AnyName:
+    def __contains__(self, name):
+        return True
+
+
+def _extra_inputs(model, verb, signature, flags):
+    """`{input: value}` of the given flags, for `model.verb(...)`; `ValueError` naming a flag the model cannot take.
+
+    Args:
+        flags: `{input name: (flag, value)}`, value None where the flag was not given (the model's default).
+    """
+    given = {name: (flag, value) for name, (flag, value) in flags.items() if value is not None}
+    accepted = _inputs_of(model, verb, signature) if given else set()
+    for name, (flag, _) in given.items():
+        if name not in accepted:
+            kind = f"`{signature}` signature" if isinstance(model, ExportedModel) else f"`{verb}`"
+            raise ValueError(f"{flag} does not apply to {_class_name(model)}: its {kind} takes no `{name}`.")
+    return {name: value for name, (_, value) in given.items()}
+
+
 def _postprocessed(clip, args, interpolate=None, scale=None):
     """`(clip, fps)` after the --interpolate/--scale options (model clips play at 8 fps)."""
     clip, fps = postprocess.process_clip(
@@ -68,7 +105,14 @@ def _write_clips(path, clips, args):
 def sample(args):
     model = load_any(args.model)
     _require(model, "sample", "sample", args.command)
-    clips = model.sample(args.num, seed=args.seed)
+    labels = None if args.label is None else np.asarray(args.label, np.int32)  # One per sample (checks.labels_flag).
+    inputs = _extra_inputs(
+        model,
+        "sample",
+        "sample",
+        {"steps": ("--steps", args.steps), "labels": ("--label", labels), "guidance": ("--guidance", args.guidance)},
+    )
+    clips = model.sample(args.num, seed=args.seed, **inputs)
     path = _write_clips(args.out, clips, _with_interpolator(args))
     print(f"wrote {args.num} clips of {tuple(clips.shape[1:])} to {path}")
 
@@ -79,11 +123,11 @@ def generate(args):
     sample(args)
 
 
-def _check_output_size(args, frame_shape, context_frames):
-    """Raises `ValueError` when predict's output (both sides, after --interpolate and --scale) passes the budget."""
+def _check_output_size(args, frame_shape, context_frames, sides=2):
+    """Raises `ValueError` when predict's output (all sides, after --interpolate and --scale) passes the budget."""
     height, width, channels = frame_shape
     frames = (context_frames + args.horizon - 1) * args.interpolate + 1
-    size = (round(height * args.scale), round((2 * width + 2) * args.scale))  # The two sides, 2 px apart.
+    size = (round(height * args.scale), round((sides * width + 2 * (sides - 1)) * args.scale))  # 2 px apart.
     needed = frames * size[0] * size[1] * channels * 4
     if needed > checks.PREDICT_OUTPUT_BYTES:
         raise ValueError(
@@ -96,9 +140,19 @@ def _check_output_size(args, frame_shape, context_frames):
 def predict(args):
     model = load_any(args.model)
     _require(model, "predict_future", "rollout", "predict")
+    inputs = _extra_inputs(
+        model,
+        "predict_future",
+        "rollout",
+        {
+            "num_samples": ("--num-samples", args.num_samples),
+            "steps": ("--steps", args.steps),
+            "seed": ("--seed", args.seed),
+        },
+    )
     frame_shape = tuple(model.frame_shape)
     context_frames = args.context_frames or model.context_frames
-    _check_output_size(args, frame_shape, context_frames)
+    _check_output_size(args, frame_shape, context_frames, sides=1 + (args.num_samples or 1))
     # Only the frames shown, read at the model's size: memory does not grow with the video.
     uint8_frames, available = frames_lib.read_frames(args.video, args.start, context_frames + args.horizon, frame_shape)
     if len(uint8_frames) < context_frames:
@@ -108,7 +162,8 @@ def predict(args):
         )
     frames = uint8_frames.astype(np.float32) / 255.0
     context = frames[:context_frames]
-    future = np.asarray(model.predict_future(context[None], args.horizon))[0]
+    future = np.asarray(model.predict_future(context[None], args.horizon, **inputs))[0]
+    futures = list(future) if args.num_samples else [future]  # (num_samples, horizon, ...) with --num-samples.
     truth = frames  # Context and the video's own continuation.
     if len(truth) < context_frames + args.horizon:  # The video ends before the horizon: black frames.
         truth = np.concatenate(
@@ -119,11 +174,12 @@ def predict(args):
     # two sides joined and upscaled together.
     args = _with_interpolator(args)
     truth, _ = _postprocessed(truth, args, scale=1)
-    continued, _ = _postprocessed(np.concatenate([context, future]), args, scale=1)
-    clip, fps = _postprocessed(video_io.side_by_side(truth, continued), args, interpolate=1)
+    continued = [_postprocessed(np.concatenate([context, future]), args, scale=1)[0] for future in futures]
+    clip, fps = _postprocessed(video_io.side_by_side(truth, *continued), args, interpolate=1)
     fps = args.fps or video_io.DEFAULT_FPS * args.interpolate
     postprocess.write_clip(out, clip, fps=fps)
-    print(f"wrote {out}: input (left) and {context_frames} context + {args.horizon} predicted frames (right)")
+    right = "right" if len(futures) == 1 else f"right, {len(futures)} samples"
+    print(f"wrote {out}: input (left) and {context_frames} context + {args.horizon} predicted frames ({right})")
 
 
 def evaluate(args):
@@ -154,8 +210,9 @@ def _evaluate_generative(model, args):
         num_clips=args.num_clips,
         seed=args.seed,
     )
+    inputs = _extra_inputs(model, "sample", "sample", {"steps": ("--steps", args.steps)})
     results = generative.evaluate_generator(
-        model, family_of(model), clips, args.num_clips, args.batch_size, args.features, args.seed
+        model, family_of(model), clips, args.num_clips, args.batch_size, args.features, args.seed, inputs
     )
     return results, generative.format_report(results), None
 
@@ -173,7 +230,9 @@ def _evaluate_predictor(model, args):
         seed=args.seed,
     )
     pairs = data_lib.prediction_pairs(clips, context_frames, args.horizon).batch(args.batch_size)
-    results = metrics.evaluate_predictions(model.predict_future, pairs)
+    inputs = _extra_inputs(model, "predict_future", "rollout", {"steps": ("--steps", args.steps)})
+    predict = (lambda *call: model.predict_future(*call, **inputs)) if inputs else model.predict_future
+    results = metrics.evaluate_predictions(predict, pairs)
     return results, metrics.format_table(results), pairs
 
 
@@ -199,6 +258,7 @@ def _evaluate_interpolator(model, args):
         num_clips=args.num_clips,
         seed=args.seed,
     )
+    _extra_inputs(model, "interpolate", "interpolate", {"steps": ("--steps", args.steps)})
     triplets = data_lib.interpolation_triplets(clips, args.gap).batch(args.batch_size)
     results = metrics.evaluate_interpolation(model.interpolate, triplets)
     return results, metrics.format_table(results), None

@@ -98,14 +98,15 @@ def _inference_parsers(subparsers):
     # `sample`, the generative models' verb in Python, SavedModels and the REST client; `generate`, its name
     # before, kept one release (it warns).
     for name, help_text in (
-        ("sample", "sample clips from a generative model (GAN, VAE)"),
+        ("sample", "sample clips from a generative model (GAN, VAE, diffusion)"),
         ("generate", "deprecated: `tfvidgen sample`"),
     ):
         sample = subparsers.add_parser(
             name,
             help=help_text,
-            description="Sample clips from a trained generative model (VideoDCGAN, VideoVAE; a .keras file, run "
-            "directory or SavedModel).",
+            description="Sample clips from a trained generative model (VideoDCGAN, VideoVAE, VideoDiffusion; a "
+            ".keras file, run directory or SavedModel). --steps, --label and --guidance reach a model that takes "
+            "them (a sampler, a class-conditional model).",
         )
         sample.add_argument("--model", required=True, help=".keras file, run directory or SavedModel")
         sample.add_argument("--num", type=int, default=16, help="number of clips")
@@ -114,6 +115,24 @@ def _inference_parsers(subparsers):
             "--out", default="samples.gif", help="output: .gif or .mp4 (a grid of videos) or .png (frames)"
         )
         sample.add_argument("--scale", type=float, default=2, help="upscaling of frames (see --upscale-method)")
+        sample.add_argument(
+            "--steps",
+            type=int,
+            help=f"samplers (diffusion): sampler steps, 1 to {checks.MAX_SAMPLER_STEPS:,} (default: the model's)",
+        )
+        sample.add_argument(
+            "--label",
+            action="append",
+            metavar="CLASS[,CLASS...]",
+            help="class-conditional models: the class of every sample, or one per sample (a comma list, or the "
+            "flag repeated)",
+        )
+        sample.add_argument(
+            "--guidance",
+            type=float,
+            help=f"class-conditional models: classifier-free guidance scale in [0, {checks.MAX_GUIDANCE:g}] "
+            "(1: the conditional model alone; default: the model's)",
+        )
         postprocess_cli.add_arguments(sample)
 
     predict = subparsers.add_parser(
@@ -136,6 +155,18 @@ def _inference_parsers(subparsers):
         help=f"frames of context, 1 to {checks.MAX_PREDICT_FRAMES:,} (default: the model's)",
     )
     predict.add_argument("--start", type=int, default=0, help="first context frame in the video (0: the first)")
+    predict.add_argument("--seed", type=int, help="stochastic predictors (diffusion): the seed of the futures")
+    predict.add_argument(
+        "--num-samples",
+        type=int,
+        help=f"stochastic predictors (diffusion): continuations shown side by side, 1 to "
+        f"{checks.MAX_PREDICTED_SAMPLES} (default: the model's one)",
+    )
+    predict.add_argument(
+        "--steps",
+        type=int,
+        help=f"samplers (diffusion): sampler steps, 1 to {checks.MAX_SAMPLER_STEPS:,} (default: the model's)",
+    )
     predict.add_argument("--out", help="output video (.mp4 or .gif; default VIDEO_prediction.mp4)")
     predict.add_argument("--scale", type=float, default=2, help="upscaling of frames (see --upscale-method)")
     postprocess_cli.add_arguments(predict)
@@ -155,6 +186,11 @@ def _inference_parsers(subparsers):
     evaluate.add_argument("--gap", type=int, default=1, help="interpolator: frames from a neighbour to the middle")
     evaluate.add_argument(
         "--features", help="generative models: feature extractor for the Frechet distance (default: the shipped one)"
+    )
+    evaluate.add_argument(
+        "--steps",
+        type=int,
+        help=f"samplers (diffusion): sampler steps, 1 to {checks.MAX_SAMPLER_STEPS:,} (default: the model's)",
     )
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--out", help="directory for evaluation.json and plots")

@@ -32,7 +32,7 @@ def _video_source_options(args):
 
 def with_labels(model, args):
     """Whether the run feeds `(clips, labels)`: the model asks for labels and the source has them."""
-    return bool(model.trains_on_labels) and data_lib.has_labels(args.data)
+    return bool(getattr(model, "trains_on_labels", False)) and data_lib.has_labels(args.data)
 
 
 def describe_split(args):

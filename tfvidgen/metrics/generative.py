@@ -23,10 +23,10 @@ def mean_clip_noise_baseline(clips, count, seed=0):
     return np.clip(mean + std * rng.standard_normal((count,) + clips.shape[1:]), 0.0, 1.0).astype(np.float32)
 
 
-def generate_clips(model, count, batch_size, seed):
-    """`count` clips from a GAN or a VAE (or their exports: all answer `sample(n, seed)`), in seeded batches."""
+def generate_clips(model, count, batch_size, seed, sample_inputs=None):
+    """`count` clips from a generative model or its export (`sample(n, seed, **sample_inputs)`), in seeded batches."""
     batches = [
-        np.asarray(model.sample(min(batch_size, count - start), seed=seed + index))
+        np.asarray(model.sample(min(batch_size, count - start), seed=seed + index, **(sample_inputs or {})))
         for index, start in enumerate(range(0, count, batch_size))
     ]
     return np.concatenate(batches)
@@ -80,7 +80,7 @@ def reconstruction_scores(model, clips, batch_size=16):
     }
 
 
-def evaluate_generator(model, family, clips, num_clips, batch_size=16, features=None, seed=0):
+def evaluate_generator(model, family, clips, num_clips, batch_size=16, features=None, seed=0, sample_inputs=None):
     """Scores a generative model on held-out clips.
 
     Args:
@@ -91,6 +91,7 @@ def evaluate_generator(model, family, clips, num_clips, batch_size=16, features=
         batch_size: generation batch size.
         features: feature extractor spec (see `load_feature_extractor`).
         seed: generation seed.
+        sample_inputs: further `sample` arguments (a sampler's `steps`), or None.
 
     Returns:
         A dict with the Fréchet distance of samples and of the
@@ -100,7 +101,7 @@ def evaluate_generator(model, family, clips, num_clips, batch_size=16, features=
         the negative ELBO when the Keras model is given).
     """
     real = _stack(clips, num_clips)
-    generated = generate_clips(model, len(real), batch_size, seed)
+    generated = generate_clips(model, len(real), batch_size, seed, sample_inputs)
     results = {"family": family, "num_clips": len(real)}
     results.update(frechet_report(real, generated, load_feature_extractor(features), seed))
     results.update(model.evaluation_extras(real, batch_size))
