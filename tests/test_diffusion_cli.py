@@ -343,3 +343,58 @@ def test_evaluate_samples_with_the_given_steps(run, other_models, tmp_path, samp
     code, _, stderr = run_cli("evaluate", "--model", other_models / "dcgan.keras", "--num-clips", 4, "--steps", 2)
     message = "--steps does not apply to VideoDCGAN: its `sample` takes no `steps`."
     assert (code, stderr) == (1, f"tfvidgen: error: {message}\n")
+
+
+# === The same flags through an export (its signatures' inputs) ===
+
+
+@pytest.fixture(scope="module")
+def exports(run, other_models, tmp_path_factory):
+    from tfvidgen import export
+
+    directory = tmp_path_factory.mktemp("exports")
+    code, stdout, stderr = run_cli("export", "--model", run, "--out", directory / "diffusion", "--no-check")
+    assert code == 0, stderr
+    gan = VideoDCGAN.from_preset("tiny", seed=0)
+    export.export_for_serving(gan, str(directory / "dcgan"), version=1)
+    return directory
+
+
+@pytest.mark.slow
+def test_an_export_takes_the_flags_its_signatures_declare(run, exports, other_models, tmp_path, loaded_once):
+    import cv2
+
+    def sample(model, name, *flags):
+        code, _, stderr = run_cli(
+            "sample", "--model", model, "--num", 2, "--scale", 1, "--out", tmp_path / name, *flags
+        )
+        assert code == 0, stderr
+        return cv2.imread(str(tmp_path / name)).astype(int)
+
+    flags = ("--steps", 2, "--label", "3,7", "--guidance", 2)
+    served, local = sample(exports / "diffusion", "served.png", *flags), sample(run, "local.png", *flags)
+    assert served.shape == local.shape == (38, 74, 3)
+    assert np.abs(served - local).max() <= 1  # The graph's float32 sums round the odd pixel the other way.
+    assert np.abs(sample(exports / "diffusion", "default.png") - sample(run, "default_local.png")).max() <= 1
+    code, _, stderr = run_cli("sample", "--model", exports / "dcgan", "--steps", 2, "--out", tmp_path / "x.png")
+    message = "--steps does not apply to VideoDCGAN: its `sample` signature takes no `steps`."
+    assert (code, stderr) == (1, f"tfvidgen: error: {message}\n")
+    video = str(tmp_path / "input.mp4")
+    write_test_video(video, 12)
+    predict = ("predict", "--model", exports / "diffusion", "--video", video, "--horizon", 3)
+    code, _, stderr = run_cli(*predict, "--out", tmp_path / "served.mp4")
+    message = (
+        f"--context-frames is needed: VideoDiffusion ({exports / 'diffusion'}) names no default number of context "
+        "frames."
+    )  # The export's config records the largest context (max_context_frames), not a default.
+    assert (code, stderr) == (1, f"tfvidgen: error: {message}\n")
+    code, stdout, stderr = run_cli(
+        *predict, "--context-frames", 2, "--steps", 2, "--seed", 1, "--out", tmp_path / "served.mp4"
+    )
+    assert code == 0, stderr
+    assert stdout == f"wrote {tmp_path / 'served.mp4'}: input (left) and 2 context + 3 predicted frames (right)\n"
+    code, _, stderr = run_cli(
+        "predict", "--model", exports / "diffusion", "--video", video, "--num-samples", 2, "--out", tmp_path / "y.mp4"
+    )
+    message = "--num-samples does not apply to VideoDiffusion: its `rollout` signature takes no `num_samples`."
+    assert (code, stderr) == (1, f"tfvidgen: error: {message}\n")

@@ -74,6 +74,20 @@ def _extra_inputs(model, verb, signature, flags):
     return {name: value for name, (_, value) in given.items()}
 
 
+def _context_frames(model, args):
+    """`--context-frames`, else the model's default; `ValueError` when neither names one (an export whose config
+    records no `context_frames`, as a sampler's that continues videos)."""
+    if args.context_frames:
+        return args.context_frames
+    try:
+        return model.context_frames
+    except (AttributeError, KeyError):
+        raise ValueError(
+            f"--context-frames is needed: {_class_name(model)} ({args.model}) names no default number of context "
+            "frames."
+        ) from None
+
+
 def _postprocessed(clip, args, interpolate=None, scale=None):
     """`(clip, fps)` after the --interpolate/--scale options (model clips play at 8 fps)."""
     clip, fps = postprocess.process_clip(
@@ -151,7 +165,7 @@ def predict(args):
         },
     )
     frame_shape = tuple(model.frame_shape)
-    context_frames = args.context_frames or model.context_frames
+    context_frames = _context_frames(model, args)
     _check_output_size(args, frame_shape, context_frames, sides=1 + (args.num_samples or 1))
     # Only the frames shown, read at the model's size: memory does not grow with the video.
     uint8_frames, available = frames_lib.read_frames(args.video, args.start, context_frames + args.horizon, frame_shape)
@@ -219,7 +233,7 @@ def _evaluate_generative(model, args):
 
 def _evaluate_predictor(model, args):
     height, width, channels = model.frame_shape
-    context_frames = args.context_frames or model.context_frames
+    context_frames = _context_frames(model, args)
     clips = data_lib.load_clips(
         args.data,
         context_frames + args.horizon,
