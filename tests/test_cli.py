@@ -201,7 +201,7 @@ def test_export_and_serving_check(runs, tmp_path):
         (["export", "--model", "{tmp}/torn.keras", "--out", "{tmp}/e"], "exists but is not a valid .keras file"),
         (
             ["predict", "--model", "{runs}/dcgan", "--video", "{tmp}/v.mp4"],
-            "needs a convlstm or simvp model; this one is dcgan",
+            "needs a convlstm, simvp or diffusion model; this one is dcgan",
         ),
         (["train", "--set", "filters", "--out", "{tmp}/y"], "`--set` takes key=value pairs"),
         (

@@ -327,6 +327,10 @@ def test_predict_shows_several_seeded_futures_side_by_side(run, other_models, tm
         "tfvidgen: error: --num-samples does not apply to ConvLSTMPredictor: its `predict_future` takes no "
         "`num_samples`.\n",
     )
+    # What continues videos is asked of the model, not of its role: the generative diffusion family is named.
+    code, _, stderr = run_cli("predict", "--model", other_models / "dcgan.keras", "--video", video)
+    message = "`tfvidgen predict` needs a convlstm, simvp or diffusion model; this one is dcgan."
+    assert (code, stderr) == (1, f"tfvidgen: error: {message}\n")
 
 
 @pytest.mark.slow

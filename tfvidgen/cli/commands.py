@@ -35,7 +35,8 @@ def _require(model, verb, signature, command):
         able = callable(getattr(model, verb, None))
     if not able:
         families = [family for family, cls in FAMILIES.items() if callable(getattr(cls, verb, None))]
-        raise ValueError(f"`tfvidgen {command}` needs a {' or '.join(families)} model; this one is {family_of(model)}.")
+        named = " or ".join([", ".join(families[:-1]), families[-1]] if len(families) > 2 else families)
+        raise ValueError(f"`tfvidgen {command}` needs a {named} model; this one is {family_of(model)}.")
 
 
 def _class_name(model):
