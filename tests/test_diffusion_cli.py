@@ -105,6 +105,46 @@ def test_numpy_and_device_batches_carry_the_labels_too():
     np.testing.assert_array_equal(np.asarray(labelled[0]), np.asarray(plain[0]))
 
 
+JAX_SCRIPT = """
+import json, sys
+from argparse import Namespace
+import numpy as np
+from tfvidgen.cli import training_data
+from tfvidgen.models import VideoDiffusion
+model = VideoDiffusion.from_preset("tiny")
+args = Namespace(data="moving_mnist", split_by="auto", seed=0, validation_clips=3, batch_size=2, steps_per_epoch=2)
+train, validation = training_data.build_datasets("diffusion", model, args, {"batch_size": 2, "steps_per_epoch": 2})
+(clips, labels), (held_out, held_out_labels) = train[0], validation[0]
+print(json.dumps({
+    "sources": [type(train).__name__, type(validation).__name__],
+    "on_device": [type(clips).__module__.split(".")[0], type(labels).__module__.split(".")[0]],
+    "shapes": [list(clips.shape), list(labels.shape), list(held_out.shape), list(held_out_labels.shape)],
+    "dtypes": [str(clips.dtype), str(labels.dtype), str(held_out_labels.dtype)],
+    "labels_in_range": bool(0 <= int(np.min(labels)) <= int(np.max(labels)) <= 9),
+    "tensorflow": "tensorflow" in sys.modules,
+}))
+"""
+
+
+@pytest.mark.slow
+def test_on_jax_the_device_renders_the_labels_with_the_clips_without_tensorflow():
+    env = dict(
+        ENV, KERAS_BACKEND="jax", PYTHONPATH=os.pathsep.join([os.path.join(REPO, "tests", "without_tensorflow"), REPO])
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", JAX_SCRIPT], capture_output=True, text=True, timeout=300, env=env, cwd=REPO
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == {
+        "sources": ["DeviceMovingMNIST", "ClipBatches"],
+        "on_device": ["jaxlib", "jaxlib"],
+        "shapes": [[2, 4, 16, 16, 1], [2, 2], [2, 4, 16, 16, 1], [2, 2]],
+        "dtypes": ["float32", "int32", "int32"],
+        "labels_in_range": True,
+        "tensorflow": False,
+    }
+
+
 # === Item 2: the sampler flags, checked before TensorFlow loads ===
 
 
