@@ -33,7 +33,7 @@ def test_every_family_has_the_role_the_registry_names():
     # The role names are not family names: a comparison with one is never a family branch.
     assert not set(families.ROLES) & set(families.FAMILY_NAMES)
     assert families.PREDICTOR_FAMILIES == ("convlstm", "simvp")
-    assert families.GENERATIVE_FAMILIES == ("dcgan", "vae")
+    assert families.GENERATIVE_FAMILIES == ("dcgan", "vae", "diffusion")
 
 
 def _family_name_branches(path):

@@ -113,6 +113,13 @@ def test_backbone_and_autoencoder_shapes_configs_and_errors():
         VideoDiffusion(
             autoencoder=autoencoder, clip_shape=(4, 16, 16, 1), backbone=VideoDiffusionBackbone((4, 16, 16, 1), (8, 8))
         )
+    # Flat keys reach the network that takes them (presets, overrides, --set).
+    model = VideoDiffusion.from_preset(
+        "tiny_latent", widths=(8, 16), latent_channels=2, backbone_clip_shape=(4, 4, 4, 2)
+    )
+    assert model.backbone.widths == [8, 16] and model.autoencoder.latent_channels == 2
+    assert model.latent_clip_shape == (4, 4, 4, 2) and model.latent_dim == 128
+    assert VideoDiffusion.from_preset("tiny").autoencoder is None  # Pixel space.
 
 
 def test_loss_falls_on_a_fixed_seed(trained):
@@ -163,7 +170,9 @@ def test_known_frames_come_back_unchanged(trained):
 
 def test_keras_round_trip_keeps_the_average_and_the_optimizer(trained, tmp_path):
     model, _ = trained
-    restored = harness.assert_keras_round_trip(model, lambda m: m.sample(2, seed=3, steps=3, labels=4, guidance=2.0), tmp_path)
+    restored = harness.assert_keras_round_trip(
+        model, lambda m: m.sample(2, seed=3, steps=3, labels=4, guidance=2.0), tmp_path
+    )
     for mine, theirs in zip(model.ema_backbone.weights, restored.ema_backbone.weights):
         np.testing.assert_array_equal(np.asarray(theirs), np.asarray(mine))
     assert float(restored.latent_scale) == float(model.latent_scale)
@@ -193,6 +202,6 @@ def test_bad_prediction_arguments_fail_in_one_line(trained):
         model.predict_future(np.zeros((1, 2, 8, 8, 1), np.float32), 3)
     with pytest.raises(ValueError, match="`known_frames` must be"):
         model.complete(np.zeros((1, 4, 16, 16, 1), np.float32), known_frames=4)
-    unconditional = VideoDiffusion.from_preset("tiny", backbone={"clip_shape": (4, 16, 16, 1), "widths": (8, 8), "num_heads": 2, "num_classes": 0, "groups": 4})
+    unconditional = VideoDiffusion.from_preset("tiny", num_classes=0, widths=(8, 8))
     with pytest.raises(ValueError, match="`labels` needs a class-conditional model"):
         unconditional.sample(1, seed=0, steps=1, labels=3)

@@ -24,6 +24,7 @@ FAMILY_TABLE = {
     "dcgan": Family("VideoDCGAN", "generation", "dcgan"),
     "vae": Family("VideoVAE", "generation", "vae"),
     "interpolator": Family("FrameInterpolator", "interpolation", "interpolator"),
+    "diffusion": Family("VideoDiffusion", "generation", "diffusion"),
 }
 
 FAMILY_NAMES = tuple(FAMILY_TABLE)

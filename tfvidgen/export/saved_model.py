@@ -202,6 +202,12 @@ def export_for_serving(model, base_dir, version=None, overwrite=False, uint8=Fal
                 }
                 for name, endpoint in endpoints.items()
             },
+            # Inputs a caller may leave out, as the model declares them (ExportedModel fills them in).
+            "defaults": {
+                name: signature.defaults
+                for name, signature in model.serving_signatures().items()
+                if signature.defaults and name in endpoints
+            },
         }
         with tf.io.gfile.GFile(os.path.join(temporary, DESCRIPTION_FILE), "w") as file:
             json.dump(description, file, indent=2, default=str)

@@ -37,7 +37,7 @@ Attributes:
 """
 
 Signature = collections.namedtuple(
-    "Signature", ["function", "inputs", "example", "checks", "uint8"], defaults=(None, None)
+    "Signature", ["function", "inputs", "example", "checks", "uint8", "defaults"], defaults=(None, None, None)
 )
 Signature.__doc__ = """A serving signature.
 
@@ -53,4 +53,8 @@ Attributes:
         `message` and the values compared.
     uint8: also export a `<name>_uint8` variant (uint8 videos in and out);
         `None` (default): when the signature has a video input.
+    defaults: optional `{input name: JSON value}` for inputs a caller may
+        leave out (a sampler's `steps`, `guidance`): recorded in the export's
+        `tfvidgen.json`, filled in by `tfvidgen.serving.ExportedModel` (a
+        SavedModel signature itself has no optional inputs).
 """

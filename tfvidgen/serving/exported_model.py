@@ -52,7 +52,13 @@ class ExportedModel:
                 f"The export {self.path!r} ({self.description['class_name']}) has no {signature!r} signature; "
                 f"it has {sorted(self.signatures)}."
             )
-        return self.signatures[signature](**inputs)
+        # Inputs the model declared optional (tfvidgen.json's "defaults"), where the caller gave none.
+        defaults = self.description.get("defaults", {}).get(signature.removesuffix("_uint8"), {})
+        specs = self.signatures[signature].structured_input_signature[1]
+        missing = {
+            name: tf.constant(value, specs[name].dtype) for name, value in defaults.items() if name not in inputs
+        }
+        return self.signatures[signature](**inputs, **missing)
 
     @staticmethod
     def _extra(inputs):

@@ -67,7 +67,9 @@ class FrameAutoencoder(ConstructorConfig, keras.Model):
         codes = keras.Input((None,) + latent_shape, name="latents")
         x = _block(codes, filters[-1], 1, groups, "decoder_in")
         for index, layer_filters in reversed(list(enumerate(filters))):
-            x = TimeDistributed(keras.layers.UpSampling2D(2, name=f"decoder_{index}_up2d"), name=f"decoder_{index}_up")(x)
+            x = TimeDistributed(keras.layers.UpSampling2D(2, name=f"decoder_{index}_up2d"), name=f"decoder_{index}_up")(
+                x
+            )
             x = _block(x, layer_filters, 1, groups, f"decoder_{index}")
             x = _block(x, layer_filters, 1, groups, f"decoder_{index}_refine")
         x = TimeDistributed(keras.layers.Conv2D(channels, 3, padding="same", name="readout_conv2d"), name="readout")(x)

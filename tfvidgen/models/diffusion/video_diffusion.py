@@ -11,6 +11,7 @@ from tfvidgen import replica_random
 from tfvidgen import validation
 from tfvidgen.losses import diffusion as diffusion_losses
 from tfvidgen.models import gradient_steps
+from tfvidgen.models import signature_spec
 from tfvidgen.models.diffusion.frame_autoencoder import FrameAutoencoder
 from tfvidgen.models.diffusion.video_diffusion_backbone import VideoDiffusionBackbone
 from tfvidgen.models.diffusion.video_diffusion_presets import VIDEO_DIFFUSION_PRESETS
@@ -88,6 +89,15 @@ class VideoDiffusion(GenerativeModel, keras.Model):
     presets = VIDEO_DIFFUSION_PRESETS
     pretrained = {}
     family = "diffusion"
+    network_classes = {"backbone": VideoDiffusionBackbone, "autoencoder": FrameAutoencoder}
+    # Flat keys (presets, `from_preset` overrides, `--set`) where the task and a network share a name.
+    flat_argument_names = {
+        "backbone_clip_shape": ("backbone", "clip_shape"),
+        "autoencoder_filters": ("autoencoder", "filters"),
+        "autoencoder_groups": ("autoencoder", "groups"),
+    }
+    # No autoencoder: pixel space; no backbone: the default U-Net over the latent clip shape.
+    optional_networks = ("backbone", "autoencoder")
     checkpoint_monitor = "val_loss"
     default_learning_rate = 3e-4
 
@@ -106,11 +116,12 @@ class VideoDiffusion(GenerativeModel, keras.Model):
         seed=None,
         **kwargs,
     ):
+        networks, kwargs = self.networks_from_arguments({"backbone": backbone, "autoencoder": autoencoder}, kwargs)
         super().__init__(**kwargs)
         clip_shape = tuple(int(size) for size in clip_shape)
         validation.frame_shape("clip_shape[1:]", clip_shape[1:])
         frames = validation.positive_int("clip_shape[0]", clip_shape[0])
-        self.autoencoder = _deserialized(autoencoder, FrameAutoencoder)
+        self.autoencoder = networks["autoencoder"]
         if self.autoencoder is not None and tuple(self.autoencoder.frame_shape) != clip_shape[1:]:
             raise ValueError(
                 f"The autoencoder's frame_shape {tuple(self.autoencoder.frame_shape)} must be clip_shape[1:] = "
@@ -119,14 +130,14 @@ class VideoDiffusion(GenerativeModel, keras.Model):
         latent_clip_shape = (frames,) + (
             tuple(self.autoencoder.latent_shape) if self.autoencoder is not None else clip_shape[1:]
         )
-        self.backbone = _deserialized(backbone, VideoDiffusionBackbone) or VideoDiffusionBackbone(latent_clip_shape)
+        self.backbone = networks["backbone"] or VideoDiffusionBackbone(latent_clip_shape, name="backbone")
         if tuple(self.backbone.clip_shape) != latent_clip_shape:
             raise ValueError(
                 f"`backbone.clip_shape` must be {latent_clip_shape} (the clip as the diffusion sees it: frames "
                 f"and {'the autoencoder latent' if self.autoencoder is not None else 'frame'} shape). Received: "
                 f"{tuple(self.backbone.clip_shape)}"
             )
-        self.ema_backbone = VideoDiffusionBackbone.from_config(self.backbone.get_config())
+        self.ema_backbone = VideoDiffusionBackbone.from_config({**self.backbone.get_config(), "name": "ema_backbone"})
         self.ema_backbone.trainable = False
         self.ema_backbone.set_weights(self.backbone.get_weights())
         self.clip_shape = clip_shape
@@ -145,9 +156,7 @@ class VideoDiffusion(GenerativeModel, keras.Model):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.latent_scale = self.add_weight(shape=(), initializer="ones", trainable=False, name="latent_scale")
-        self.trackers = {
-            name: keras.metrics.Mean(name=name) for name in ("loss", "diffusion_loss", "autoencoder_loss")
-        }
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "diffusion_loss", "autoencoder_loss")}
         self._compiled = {}
         self.built = True
 
@@ -162,7 +171,7 @@ class VideoDiffusion(GenerativeModel, keras.Model):
         return list(self.trackers.values())
 
     def call(self, clips, training=False):
-        """The clips as the diffusion sees them, decoded: the autoencoder's reconstruction (the clips in pixel space)."""
+        """The clips as the diffusion sees them, decoded: the autoencoder's reconstruction (pixel space: the clips)."""
         if self.autoencoder is None:
             return clips
         return self.autoencoder(clips, training=training)
@@ -458,9 +467,9 @@ class VideoDiffusion(GenerativeModel, keras.Model):
     def predict_future(self, context, horizon, seed=None, num_samples=None, steps=None):
         """Plausible continuations of `context`, block by block.
 
-        Each block keeps the last `max_context_frames` known frames (fewer
-        at the start if the context is shorter) and samples the rest of a
-        `frames`-long window.
+        Each block keeps the last `max_context_frames` known frames (all of
+        them at the start if the context is shorter) and samples the rest of a
+        `frames`-long window; the known frames stay as given.
 
         Args:
             context: `(batch, frames >= 1, height, width, channels)` in [0, 1].
@@ -474,46 +483,268 @@ class VideoDiffusion(GenerativeModel, keras.Model):
             float32 futures in [0, 1].
         """
         context = validation.float32_tensor(context)
-        frames, frame_shape = self.clip_shape[0], self.clip_shape[1:]
+        frame_shape = self.clip_shape[1:]
         if len(context.shape) != 5 or tuple(context.shape[2:]) != frame_shape or context.shape[1] == 0:
             raise ValueError(
                 f"`context` must have shape (batch, frames >= 1, {', '.join(map(str, frame_shape))}). "
                 f"Received shape {tuple(context.shape)}"
             )
         horizon = validation.non_negative_int("horizon", horizon, maximum=validation.MAX_FRAMES)
-        count = 1 if num_samples is None else validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
-        steps, _, _ = self._checked_sampling(1, steps, None, 1.0)
-        batch = int(context.shape[0])
-        known = np.repeat(ops.convert_to_numpy(context), count, axis=0)  # (batch * count, k, ...)
-        rng_seed = seed
-        generated = []
-        block = 0
-        while sum(part.shape[1] for part in generated) < horizon:
-            given = known[:, -self.max_context_frames :]
-            window = np.zeros((len(known),) + self.clip_shape, np.float32)
-            window[:, : given.shape[1]] = given
-            mask = np.zeros((len(known), frames), np.float32)
-            mask[:, : given.shape[1]] = 1.0
-            noise = self.sample_noise(len(known), None if rng_seed is None else int(rng_seed) + 7919 * block)
-            labels = np.full((len(known),), self.num_classes, np.int32)
-            clips = self._compiled_generate()(noise, np.int32(steps), labels, np.float32(1.0), window, mask)
-            new = ops.convert_to_numpy(clips)[:, given.shape[1] :]
-            generated.append(new)
-            known = np.concatenate([known, new], axis=1)
-            block += 1
-        future = np.concatenate(generated, axis=1)[:, :horizon] if generated else np.zeros(
-            (len(known), 0) + frame_shape, np.float32
+        count = (
+            1
+            if num_samples is None
+            else validation.positive_int("num_samples", num_samples, maximum=validation.MAX_SAMPLES)
         )
+        steps, _, _ = self._checked_sampling(1, steps, None, 1.0)
+        batch, known = int(context.shape[0]), int(context.shape[1])
+        repeated = np.repeat(ops.convert_to_numpy(context), count, axis=0)
+        blocks = _prediction_blocks(known, horizon, self.clip_shape[0], self.max_context_frames)
+        noise = ops.reshape(self.sample_noise(blocks * batch * count, seed), (blocks, batch * count, self.latent_dim))
+        future = ops.convert_to_numpy(self._compiled_rollout()(repeated, horizon, noise, np.int32(steps)))
         future = future.reshape((batch, count, horizon) + frame_shape)
         return ops.convert_to_tensor(future[:, 0] if num_samples is None else future)
 
+    def rollout_from_noise(self, context, horizon, noise, steps):
+        """Traceable `predict_future`: `horizon` frames after `context`, one block of the window per `noise` row.
 
-def _deserialized(value, cls):
-    """`value` as a `cls` instance: None stays None, a config dict (plain or serialized) is built."""
-    if value is None or isinstance(value, cls):
-        return value
-    if isinstance(value, dict):
-        if "class_name" in value:
-            return keras.saving.deserialize_keras_object(value)
-        return cls(**value)
-    raise TypeError(f"Expected a {cls.__name__}, its config or None. Received: {value!r}")
+        Args:
+            context: `(batch, known, height, width, channels)`, known >= 1.
+            horizon: int (a tensor under TensorFlow).
+            noise: `(blocks, batch, latent_dim)`, blocks as
+                `prediction_blocks(known, horizon)` counts them.
+            steps: sampler steps per block.
+
+        Returns:
+            `(batch, horizon, height, width, channels)`.
+        """
+        context = ops.cast(context, "float32")
+        frames, frame_shape = self.clip_shape[0], self.clip_shape[1:]
+        shape = ops.shape(context)
+        batch, known = shape[0], shape[1]
+        buffer = ops.concatenate([context, ops.zeros((batch, horizon + frames) + frame_shape, "float32")], axis=1)
+        null = ops.full((batch,), self.num_classes, dtype="int32")
+        positions = ops.arange(frames, dtype="int32")[None, :]
+
+        def unfinished(block, pointer, buffer):
+            return pointer < known + horizon
+
+        def next_block(block, pointer, buffer):
+            given = ops.minimum(pointer, self.max_context_frames)
+            start = pointer - given
+            window = ops.slice(buffer, (0, start, 0, 0, 0), (batch, frames) + frame_shape)
+            mask = ops.cast(ops.broadcast_to(positions < given, (batch, frames)), "float32")
+            clips = self.generate_clips(noise[block], steps, null, 1.0, window, mask)
+            buffer = ops.slice_update(buffer, (0, start, 0, 0, 0), clips)
+            return block + 1, start + frames, buffer
+
+        _, _, buffer = ops.while_loop(unfinished, next_block, (0, known, buffer))
+        return ops.slice(buffer, (0, known, 0, 0, 0), (batch, horizon) + frame_shape)
+
+    def prediction_blocks(self, known, horizon):
+        """How many windows `predict_future` samples for `known` context frames and `horizon` new ones."""
+        return _prediction_blocks(known, horizon, self.clip_shape[0], self.max_context_frames)
+
+    def _compiled_rollout(self):
+        """`rollout_from_noise` compiled: one `tf.function`, or a `jax.jit` per horizon (the buffer's size)."""
+        if "rollout" in self._compiled:
+            return self._compiled["rollout"]
+        backend = keras.backend.backend()
+        function = self.rollout_from_noise
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            traced = tf.function(
+                self.rollout_from_noise,
+                input_signature=[
+                    tf.TensorSpec((None, None) + self.clip_shape[1:], tf.float32),
+                    tf.TensorSpec((), tf.int32),
+                    tf.TensorSpec((None, None, self.latent_dim), tf.float32),
+                    tf.TensorSpec((), tf.int32),
+                ],
+                reduce_retracing=True,
+            )
+
+            def function(context, horizon, noise, steps):
+                return traced(context, tf.constant(horizon, tf.int32), noise, steps)
+
+        elif backend == "jax":
+            import jax
+
+            variables = self.variables
+
+            def stateless(values, context, horizon, noise, steps):
+                with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                    return self.rollout_from_noise(context, horizon, noise, steps)
+
+            jitted = jax.jit(stateless, static_argnums=2)
+
+            def function(context, horizon, noise, steps):
+                return jitted([variable.value for variable in variables], context, horizon, noise, steps)
+
+        self._compiled["rollout"] = function
+        return function
+
+    # === Role hooks: serving, previews, evaluation, the CLI ===
+
+    default_signature = "sample"
+    trains_on_labels = True  # tfvidgen train feeds (clips, labels) where the data has labels.
+
+    def sample_step(self, num_samples, seed, steps=None, labels=None, guidance=1.0):
+        """Traceable `sample`: clips from the seed's noise; `labels` -1 (or none at all) means unconditional."""
+        noise = replica_random.seeded_normal(num_samples, self.latent_dim, seed)
+        batch = ops.shape(noise)[0]
+        null = ops.full((batch,), self.num_classes, dtype="int32")
+        if labels is None:
+            labels = null
+        else:
+            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+            labels = ops.cond(ops.equal(ops.size(labels), 0), lambda: null, lambda: labels)
+            labels = ops.where(labels < 0, null, labels)
+        steps = self.sampling_steps if steps is None else steps
+        context = ops.zeros((batch,) + self.clip_shape, "float32")
+        mask = ops.zeros((batch, self.clip_shape[0]), "float32")
+        return self.generate_clips(noise, steps, labels, ops.cast(guidance, "float32"), context, mask)
+
+    def decode_step(self, latents, steps=None):
+        """Traceable `decode`: the deterministic sampler from `(batch, latent_dim)` noise, unconditional."""
+        batch = ops.shape(latents)[0]
+        null = ops.full((batch,), self.num_classes, dtype="int32")
+        context = ops.zeros((batch,) + self.clip_shape, "float32")
+        mask = ops.zeros((batch, self.clip_shape[0]), "float32")
+        steps = self.sampling_steps if steps is None else steps
+        return self.generate_clips(latents, steps, null, 1.0, context, mask)
+
+    def _steps_input(self):
+        return signature_spec.ScalarInput("steps", minimum=1, maximum=MAX_SAMPLING_STEPS)
+
+    def sample_signature(self):
+        """`sample`: `(num_samples, seed, steps, labels, guidance)` -> `{"clips"}`.
+
+        `labels` is int32 `(num_samples,)` (-1: no label) or empty (all
+        unconditional); `steps`, `labels` and `guidance` may be left out of
+        an `ExportedModel.sample` call (defaults: the model's
+        `sampling_steps`, none, 1.0).
+        """
+        base = super().sample_signature()
+        top = self.num_classes - 1
+
+        def sample(num_samples, seed, steps, labels, guidance):
+            return {"clips": self.sample_step(num_samples, seed, steps, labels, guidance)}
+
+        def checks(num_samples, seed, steps, labels, guidance):
+            size = ops.size(labels)
+            padded = ops.concatenate([ops.cast(labels, "int32"), ops.full((1,), -1, dtype="int32")])
+            return [
+                (size * (size - num_samples), "==", 0, "`labels` must hold one label per sample (num_samples) or none"),
+                (ops.min(padded), ">=", -1, "`labels` must be >= -1 (-1: no label)"),
+                (ops.max(padded), "<=", top, f"`labels` must be class indices <= {top}"),
+                (guidance, ">=", 0.0, "`guidance` must be in [0, 100]"),
+                (guidance, "<=", MAX_GUIDANCE, "`guidance` must be in [0, 100]"),
+            ]
+
+        return base._replace(
+            function=sample,
+            inputs=base.inputs
+            + [
+                self._steps_input(),
+                signature_spec.TensorInput("labels", (None,), "int32", ("samples",)),
+                signature_spec.ScalarInput("guidance", "float32"),
+            ],
+            example={
+                **base.example,
+                "steps": np.array(2, np.int32),
+                "labels": np.array([3, -1], np.int32)[: 2 if self.num_classes else 0],
+                "guidance": np.array(2.0, np.float32),
+            },
+            checks=checks,
+            defaults={"steps": self.sampling_steps, "labels": [], "guidance": 1.0},
+        )
+
+    def decode_signature(self):
+        """`decode`: `(latents, steps)` -> `{"clips"}`: the deterministic sampler from given noise."""
+        base = super().decode_signature()
+        return base._replace(
+            function=lambda latents, steps: {"clips": self.decode_step(latents, steps)},
+            inputs=base.inputs + [self._steps_input()],
+            example={**base.example, "steps": np.array(2, np.int32)},
+            defaults={"steps": self.sampling_steps},
+        )
+
+    def extra_signatures(self):
+        """`rollout`: `(context, num_future_frames, seed, steps)` -> `{"future_frames"}`, one future per clip."""
+        frame_shape = self.clip_shape[1:]
+
+        def rollout(context, num_future_frames, seed, steps):
+            batch, known = ops.shape(context)[0], ops.shape(context)[1]
+            blocks = _prediction_blocks(known, num_future_frames, self.clip_shape[0], self.max_context_frames)
+            noise = replica_random.seeded_normal(blocks * batch, self.latent_dim, seed)
+            noise = ops.reshape(noise, (blocks, batch, self.latent_dim))
+            return {"future_frames": self.rollout_from_noise(context, num_future_frames, noise, steps)}
+
+        def checks(context, num_future_frames, seed, steps):
+            return [(ops.shape(context)[1], ">=", 1, "`context` must have at least one frame")]
+
+        example = np.random.default_rng(0).random((1, self.max_context_frames) + frame_shape).astype("float32")
+        return {
+            "rollout": signature_spec.Signature(
+                rollout,
+                [
+                    signature_spec.TensorInput("context", (None, None) + frame_shape),
+                    signature_spec.ScalarInput("num_future_frames", minimum=0, maximum=validation.MAX_FRAMES),
+                    signature_spec.ScalarInput("seed"),
+                    self._steps_input(),
+                ],
+                {
+                    "context": example,
+                    "num_future_frames": np.array(2, np.int32),
+                    "seed": np.array(0, np.int32),
+                    "steps": np.array(2, np.int32),
+                },
+                checks,
+                defaults={"seed": 0, "steps": self.sampling_steps},
+            )
+        }
+
+    @property
+    def frame_shape(self):
+        """`(height, width, channels)` of the frames (what `tfvidgen predict` reads)."""
+        return self.clip_shape[1:]
+
+    @property
+    def context_frames(self):
+        """Context frames a prediction block keeps (what `tfvidgen predict` feeds by default)."""
+        return self.max_context_frames
+
+    def previews(self, batch, seed=0):
+        """Four unconditional samples and, with labels, four of digits 0-3 (a sampler is slow: few clips)."""
+        previews = {"samples": self.sample(4, seed=seed)}
+        if self.num_classes:
+            previews["class_samples"] = self.sample(4, seed=seed, labels=np.arange(4) % self.num_classes, guidance=2.0)
+        return previews
+
+    def evaluation_extras(self, clips, batch_size):
+        """The autoencoder's reconstruction PSNR/SSIM on `clips`: the floor under the samples' quality."""
+        from tfvidgen.metrics.frame_metrics import per_frame_psnr
+        from tfvidgen.metrics.frame_metrics import per_frame_ssim
+
+        reconstructions = np.concatenate(
+            [
+                ops.convert_to_numpy(self(clips[start : start + batch_size]))
+                for start in range(0, len(clips), batch_size)
+            ]
+        )
+        return {
+            "reconstruction_psnr": float(np.mean(ops.convert_to_numpy(per_frame_psnr(clips, reconstructions)))),
+            "reconstruction_ssim": float(np.mean(ops.convert_to_numpy(per_frame_ssim(clips, reconstructions)))),
+        }
+
+
+def _prediction_blocks(known, horizon, frames, max_context_frames):
+    """Windows needed: the first adds `frames - min(known, max_context_frames)`, each next `frames - max_context`."""
+    later = frames - max_context_frames
+    if isinstance(known, int) and isinstance(horizon, int):
+        rest = max(horizon - (frames - min(known, max_context_frames)), 0)
+        return 1 + -(-rest // later)
+    first = frames - ops.minimum(known, max_context_frames)
+    rest = ops.maximum(horizon - first, 0)
+    return 1 + (rest + later - 1) // later

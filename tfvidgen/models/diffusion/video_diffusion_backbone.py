@@ -143,7 +143,13 @@ class VideoDiffusionBackbone(ConstructorConfig, keras.Model):
         for level, filters in enumerate(widths):
             for block in range(blocks_per_level):
                 x = _level_block(
-                    x, filters, level, temporal_attention_levels, spatial_attention_levels, f"down_{level}_{block}", **settings
+                    x,
+                    filters,
+                    level,
+                    temporal_attention_levels,
+                    spatial_attention_levels,
+                    f"down_{level}_{block}",
+                    **settings,
                 )
                 skips.append(x)
             if level < levels - 1:
@@ -154,10 +160,18 @@ class VideoDiffusionBackbone(ConstructorConfig, keras.Model):
             for block in range(blocks_per_level + 1):
                 x = keras.layers.Concatenate(name=f"up_{level}_{block}_skip")([x, skips.pop()])
                 x = _level_block(
-                    x, widths[level], level, temporal_attention_levels, spatial_attention_levels, f"up_{level}_{block}", **settings
+                    x,
+                    widths[level],
+                    level,
+                    temporal_attention_levels,
+                    spatial_attention_levels,
+                    f"up_{level}_{block}",
+                    **settings,
                 )
             if level > 0:
-                x = TimeDistributed(keras.layers.UpSampling2D(2, name=f"up_{level}_upsample2d"), name=f"up_{level}_upsample")(x)
+                x = TimeDistributed(
+                    keras.layers.UpSampling2D(2, name=f"up_{level}_upsample2d"), name=f"up_{level}_upsample"
+                )(x)
                 x = _conv(x, widths[level - 1], f"up_{level}_upsample_conv")
         x = keras.layers.GroupNormalization(min(groups, widths[0]), epsilon=1e-5, name="output_norm")(x)
         x = keras.layers.Activation("silu", name="output_silu")(x)
