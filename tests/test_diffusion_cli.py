@@ -420,6 +420,13 @@ def test_an_export_takes_the_flags_its_signatures_declare(run, exports, other_mo
     assert served.shape == local.shape == (38, 74, 3)
     assert np.abs(served - local).max() <= 1  # The graph's float32 sums round the odd pixel the other way.
     assert np.abs(sample(exports / "diffusion", "default.png") - sample(run, "default_local.png")).max() <= 1
+    # A class the model lacks: the model's check, and the exported graph's, each in one line.
+    for model, message in [
+        (run, "`labels` must be class indices in [0, 9]. Received: labels=[12, 12]"),
+        (exports / "diffusion", "`labels` must be class indices <= 9. Received: 12"),
+    ]:
+        code, _, stderr = run_cli("sample", "--model", model, "--num", 2, "--label", 12, "--out", tmp_path / "x.png")
+        assert (code, stderr) == (1, f"tfvidgen: error: {message}\n")
     code, _, stderr = run_cli("sample", "--model", exports / "dcgan", "--steps", 2, "--out", tmp_path / "x.png")
     message = "--steps does not apply to VideoDCGAN: its `sample` signature takes no `steps`."
     assert (code, stderr) == (1, f"tfvidgen: error: {message}\n")

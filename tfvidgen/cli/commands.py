@@ -120,12 +120,16 @@ def _write_clips(path, clips, args):
 def sample(args):
     model = load_any(args.model)
     _require(model, "sample", "sample", args.command)
-    labels = None if args.label is None else np.asarray(args.label, np.int32)  # One per sample (checks.labels_flag).
     inputs = _extra_inputs(
         model,
         "sample",
         "sample",
-        {"steps": ("--steps", args.steps), "labels": ("--label", labels), "guidance": ("--guidance", args.guidance)},
+        # --label is one int per sample by now (checks.labels_flag).
+        {
+            "steps": ("--steps", args.steps),
+            "labels": ("--label", args.label),
+            "guidance": ("--guidance", args.guidance),
+        },
     )
     clips = model.sample(args.num, seed=args.seed, **inputs)
     path = _write_clips(args.out, clips, _with_interpolator(args))

@@ -8,6 +8,7 @@ code 1; set TFVIDGEN_DEBUG=1 for the traceback.
 import argparse
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -323,6 +324,19 @@ def _quietly_import_tensorflow():
         tf.config.list_physical_devices()  # CUDA probing logs at device discovery, not at import.
 
 
+def _error_line(error):
+    """The one line to show for `error`: its first, or for a check that failed inside an exported graph
+    (TensorFlow's "Graph execution error:" and a node trace), the check's own message and the value it received."""
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__
+    if text.startswith("Graph execution error:"):
+        failed = re.search(r"assertion failed: \[(.*?)\](?:.*?\[x \(.*?\) = \] \[(.*?)\])?", text)
+        if failed:
+            return failed.group(1) + (f". Received: {failed.group(2)}" if failed.group(2) else "")
+    return text.splitlines()[0]
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -368,8 +382,7 @@ def main(argv=None):
     except Exception as error:  # One clear line, not a traceback.
         if os.environ.get("TFVIDGEN_DEBUG"):
             raise
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"tfvidgen: error: {message}", file=sys.stderr)
+        print(f"tfvidgen: error: {_error_line(error)}", file=sys.stderr)
         return 1
     return 0
 
