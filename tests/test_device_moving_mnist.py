@@ -72,7 +72,9 @@ key = jax.random.PRNGKey(5)
 batches = d.DeviceMovingMNIST(batch_size=2, steps=3, num_frames=4, frame_size=16, seed=1)
 (batch,) = batches[0]
 args = type("Args", (), dict(data="moving_mnist", batch_size=None, seed=0, steps_per_epoch=2, validation_clips=0))
-model = type("Model", (), dict(frame_shape=(16, 16, 1)))
+model = type("Model", (), dict(
+    frame_shape=(16, 16, 1), numpy_training=True, trains_on_labels=False,
+    training_clip_shape=lambda self, training: (training["num_frames"], 16, 16, 1)))()
 training = {{"num_frames": 4, "batch_size": 3, "steps_per_epoch": 9}}
 train, _ = training_data.build_datasets("simvp", model, args, training)
 results = {{
