@@ -149,9 +149,7 @@ def score(args):
     samples = sample_in_batches(model, len(real), args.batch_size, 1000, steps=args.steps)
     results["sampling_clips_per_second"] = len(real) / (time.monotonic() - start)
     results.update(frechet_report(real, samples, feature_extractor.load_feature_extractor(None)))
-    reconstruction = np.concatenate(
-        [np.asarray(model(real[start : start + 32])) for start in range(0, len(real), 32)]
-    )
+    reconstruction = np.concatenate([np.asarray(model(real[start : start + 32])) for start in range(0, len(real), 32)])
     results["reconstruction_psnr"] = float(np.mean(per_frame_psnr(real, reconstruction)))
     results["reconstruction_ssim"] = float(np.mean(per_frame_ssim(real, reconstruction)))
     if model.num_classes and args.class_clips:
@@ -170,7 +168,9 @@ def score(args):
         name = os.path.splitext(os.path.basename(args.model))[0]
         video_io.write_gif(os.path.join(args.figures, f"{args.prefix or name}_samples.gif"), _grid(samples[:16]))
         if model.num_classes and args.class_clips:
-            video_io.write_gif(os.path.join(args.figures, f"{args.prefix or name}_class_samples.gif"), _grid(conditional[:20], 10))
+            video_io.write_gif(
+                os.path.join(args.figures, f"{args.prefix or name}_class_samples.gif"), _grid(conditional[:20], 10)
+            )
     print(json.dumps(results, indent=1))
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

@@ -73,4 +73,9 @@ class TemporalAttention(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "num_heads": self.num_heads, "groups": self.groups, "max_frames": self.max_frames}
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "groups": self.groups,
+            "max_frames": self.max_frames,
+        }
