@@ -4,6 +4,9 @@
         --out runs/diffusion-cpu_small [--snapshot-cpu-minutes 15] [--batch-size 8] [--learning-rate 5e-4]
     python benchmarks/diffusion_quality.py score --model runs/diffusion-cpu_small/model.keras \
         [--num-clips 512] [--steps 25] [--guidance 2.0] [--json FILE] [--figures DIR]
+    python benchmarks/diffusion_quality.py predict --model runs/diffusion-cpu_small/model.keras \
+        [--num-clips 256] [--num-samples 8] [--steps 25] [--compare moving_mnist] [--json FILE]
+    [KERAS_BACKEND=jax] python benchmarks/diffusion_quality.py speed --model FILE.keras [--steps 25 50]
 
 `train` runs `fit` on `tfvidgen.data.moving_mnist(num_frames=16, return_metadata=True)` as `(frames, labels)`
 for a budget of process CPU time (90 CPU minutes = 45 minutes on 2 cores, measured so on a machine shared with
@@ -11,7 +14,9 @@ other jobs), saving `model.keras`, snapshots every `--snapshot-cpu-minutes` (for
 `history.json`. `score` reports, against held-out test clips: the Fréchet distance of unconditional samples
 (tfvidgen's Moving MNIST feature space), the "mean clip + noise" baseline, diversity, flicker, the
 autoencoder's reconstruction PSNR/SSIM, and for class-conditional samples (labels 0-9 in turn, `--guidance`) the
-share the feature classifier finds the asked digit in (its digit logit > 0, and among its top two).
+share the feature classifier finds the asked digit in (its digit logit > 0, and among its top two). `predict`
+scores futures of 10 test frames from 10 context frames: one sample, the best of `--num-samples` per clip (lowest
+MSE, lowest MAE, highest SSIM, each chosen apart), all black, and a SimVP preset on the same clips.
 """
 
 import argparse
@@ -178,6 +183,89 @@ def score(args):
             json.dump(results, file, indent=1)
 
 
+def predict(args):
+    """One future and the best of `--num-samples` per test clip, beside `--compare` (a predictor) and all black."""
+    from tfvidgen.metrics.frame_metrics import per_frame_mae
+    from tfvidgen.metrics.frame_metrics import per_frame_mse
+
+    model = keras.saving.load_model(args.model)
+    frames, size = args.context + args.horizon, model.clip_shape[1]
+    clips = data.moving_mnist(num_clips=args.num_clips, num_frames=frames, frame_size=size, split="test", seed=0)
+    clips = np.stack(list(clips.as_numpy_iterator()))
+    context, target = clips[:, : args.context], clips[:, args.context :]
+
+    def scores(prediction):
+        return {
+            "mse": np.asarray(per_frame_mse(target, prediction)).mean(axis=1),
+            "mae": np.asarray(per_frame_mae(target, prediction)).mean(axis=1),
+            "ssim": np.asarray(per_frame_ssim(target, prediction)).mean(axis=1),
+        }
+
+    start = time.monotonic()
+    futures = np.concatenate(
+        [
+            np.asarray(
+                model.predict_future(
+                    context[index : index + args.batch_size],
+                    args.horizon,
+                    seed=index,
+                    num_samples=args.num_samples,
+                    steps=args.steps,
+                )
+            )
+            for index in range(0, len(context), args.batch_size)
+        ]
+    )
+    seconds = time.monotonic() - start
+    per_sample = [scores(futures[:, sample]) for sample in range(args.num_samples)]
+    results = {
+        "model": args.model,
+        "num_clips": len(clips),
+        "context": args.context,
+        "horizon": args.horizon,
+        "num_samples": args.num_samples,
+        "steps": args.steps,
+        "seconds": seconds,
+        "one_sample": {key: float(per_sample[0][key].mean()) for key in ("mse", "mae", "ssim")},
+        f"best_of_{args.num_samples}": {
+            "mse": float(np.min([s["mse"] for s in per_sample], axis=0).mean()),
+            "mae": float(np.min([s["mae"] for s in per_sample], axis=0).mean()),
+            "ssim": float(np.max([s["ssim"] for s in per_sample], axis=0).mean()),
+        },
+        "all_black": {key: float(value.mean()) for key, value in scores(np.zeros_like(target)).items()},
+    }
+    if args.compare:
+        from tfvidgen import models  # noqa: F401 (registers the classes)
+
+        other = models.SimVPPredictor.from_preset(args.compare)
+        results["compare"] = {"model": args.compare}
+        prediction = np.asarray(other.predict_future(context, args.horizon))
+        results["compare"].update({key: float(value.mean()) for key, value in scores(prediction).items()})
+    print(json.dumps(results, indent=1))
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(results, file, indent=1)
+
+
+def speed(args):
+    """Clips per second of `sample` at each `--steps` (after one warm-up call), on the backend KERAS_BACKEND names."""
+    model = keras.saving.load_model(args.model)
+    results = {"backend": keras.backend.backend(), "batch_size": args.batch_size, "cpu": _cpu_name()}
+    start = time.monotonic()
+    np.asarray(model.sample(args.batch_size, seed=0, steps=1))
+    results["first_call_seconds"] = time.monotonic() - start  # Compiling included.
+    for steps in args.steps:
+        start = time.monotonic()
+        np.asarray(model.sample(args.batch_size, seed=1, steps=steps))
+        results[f"clips_per_second_{steps}_steps"] = args.batch_size / (time.monotonic() - start)
+    print(json.dumps(results, indent=1))
+
+
+def _cpu_name():
+    with open("/proc/cpuinfo") as file:
+        return next((line.split(":", 1)[1].strip() for line in file if line.startswith("model name")), "unknown")
+
+
 def _grid(clips, columns=4):
     """`(n, frames, h, w, c)` -> `(frames, rows * h, columns * w, c)`, a 1-pixel gap between clips."""
     clips = np.pad(clips, ((0, 0), (0, 0), (0, 1), (0, 1), (0, 0)), constant_values=1.0)
@@ -211,8 +299,22 @@ def main():
     score_parser.add_argument("--json")
     score_parser.add_argument("--figures")
     score_parser.add_argument("--prefix")
+    predict_parser = commands.add_parser("predict")
+    predict_parser.add_argument("--model", required=True)
+    predict_parser.add_argument("--num-clips", type=int, default=256)
+    predict_parser.add_argument("--context", type=int, default=10)
+    predict_parser.add_argument("--horizon", type=int, default=10)
+    predict_parser.add_argument("--num-samples", type=int, default=8)
+    predict_parser.add_argument("--steps", type=int, default=25)
+    predict_parser.add_argument("--batch-size", type=int, default=8)
+    predict_parser.add_argument("--compare", help="a SimVP preset scored on the same clips (e.g. moving_mnist)")
+    predict_parser.add_argument("--json")
+    speed_parser = commands.add_parser("speed")
+    speed_parser.add_argument("--model", required=True)
+    speed_parser.add_argument("--batch-size", type=int, default=8)
+    speed_parser.add_argument("--steps", type=int, nargs="+", default=[25, 50])
     args = parser.parse_args()
-    train(args) if args.command == "train" else score(args)
+    {"train": train, "score": score, "predict": predict, "speed": speed}[args.command](args)
 
 
 if __name__ == "__main__":
