@@ -68,3 +68,20 @@ def test_vae_losses_and_outputs_stay_float32(policy):
     assert z_mean.dtype == z_log_var.dtype == tf.float32
     assert vae.reconstruct(clips).dtype == tf.float32
     assert vae.sampling.compute_dtype == policy
+
+
+def test_diffusion_trains_in_low_precision_and_samples_float32(policy):
+    from tfvidgen.models import VideoDiffusion
+
+    model = VideoDiffusion.from_preset("tiny_latent", seed=1)
+    model.compile()
+    history = model.fit(harness.tiny_clips(num_clips=8, batch_size=4), epochs=1, verbose=0).history
+    for key in ("loss", "diffusion_loss", "autoencoder_loss"):
+        assert np.isfinite(history[key]).all(), key
+    assert model.backbone.get_layer("down_0_0_0_conv").compute_dtype == policy
+    assert model.backbone.output.dtype == "float32" and model.autoencoder.output.dtype == "float32"
+    assert all(variable.dtype == "float32" for variable in model.ema_backbone.weights)
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer) is (policy == "float16")
+    samples = model.sample(2, seed=0, steps=2, labels=[1, 2], guidance=2.0)
+    assert samples.dtype == tf.float32 and tuple(samples.shape) == (2, 4, 16, 16, 1)
+    assert np.isfinite(np.asarray(samples)).all()
