@@ -40,7 +40,12 @@ def _optimizer_variables(model):
     ]
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
+# The families that existed before the split (tfvidgen 0.1.0): those with a file saved by the old code. A family
+# added since (the video diffusion model) has no old files to load.
+OLD_FAMILIES = sorted(name[: -len(".keras")] for name in os.listdir(LEGACY) if name.endswith(".keras"))
+
+
+@pytest.mark.parametrize("family", OLD_FAMILIES)
 def test_a_keras_file_with_a_flat_config_loads_with_its_weights_optimizer_state_and_outputs(family, tmp_path):
     path = os.path.join(LEGACY, f"{family}.keras")
     with zipfile.ZipFile(path) as archive:
@@ -73,7 +78,7 @@ def test_a_keras_file_with_a_flat_config_loads_with_its_weights_optimizer_state_
         np.testing.assert_array_equal(have, want)
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("family", OLD_FAMILIES)
 def test_the_shipped_presets_load_and_give_the_numbers_of_the_code_before_the_split(family):
     expected = np.load(os.path.join(LEGACY, "presets.npz"))
     model = FAMILIES[family].from_preset("moving_mnist")

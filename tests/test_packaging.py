@@ -24,7 +24,7 @@ def test_the_wheel_ships_the_feature_classifier_and_the_c_api_runner(tmp_path):
     assert zipfile.ZipFile(wheel).getinfo("tfvidgen/assets/moving_mnist_features/classifier.keras").file_size > 10**6
     # The pretrained presets (issue 29): from_preset("moving_mnist") resolves from an install, not only a checkout.
     presets = {name for name in names if name.startswith("tfvidgen/presets/")}
-    for family in ("convlstm", "simvp", "dcgan", "vae", "interpolator"):
+    for family in ("convlstm", "simvp", "dcgan", "vae", "interpolator", "diffusion"):
         for file in ("config.json", "model.weights.h5", "metadata.json", "README.md"):
             assert f"tfvidgen/presets/{family}_cpu_small/{file}" in presets
     assert not any("/1/" in name or name.endswith("saved_model.pb") for name in presets)  # No stored SavedModel.

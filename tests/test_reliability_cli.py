@@ -309,7 +309,7 @@ def test_corrupt_preset_weights_are_named_in_one_line(preset_copy, damage, cause
     message = str(error.value)
     assert message.startswith(f"{str(weights)!r} is corrupt or unreadable as this preset's weights ({cause}")
     assert message.endswith("restore it, or pass load_weights=False for random weights.") and "\n" not in message
-    assert ConvLSTMPredictor.from_preset(str(preset_copy), load_weights=False).filters == [64, 64]
+    assert ConvLSTMPredictor.from_preset(str(preset_copy), load_weights=False).backbone.filters == [64, 64]
 
 
 def test_a_bad_preset_config_names_the_file_line_and_column(preset_copy):

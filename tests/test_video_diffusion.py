@@ -205,3 +205,21 @@ def test_bad_prediction_arguments_fail_in_one_line(trained):
     unconditional = VideoDiffusion.from_preset("tiny", num_classes=0, widths=(8, 8))
     with pytest.raises(ValueError, match="`labels` needs a class-conditional model"):
         unconditional.sample(1, seed=0, steps=1, labels=3)
+
+
+@pytest.mark.slow
+def test_the_shipped_reference_reconstructs_sharply_and_samples_digit_sized_strokes():
+    from tfvidgen import data
+    from tfvidgen import metrics
+
+    model = VideoDiffusion.from_preset("moving_mnist")  # saved_models/diffusion_cpu_small
+    assert model.clip_shape == (16, 64, 64, 1) and model.latent_clip_shape == (16, 16, 16, 4)
+    real = data.moving_mnist(num_clips=4, num_frames=16, frame_size=64, split="test", seed=123)
+    real = np.stack(list(real.as_numpy_iterator()))
+    # Measured on these 4 clips: 34.66 dB, SSIM 0.9941 (256 clips: 34.41 dB, 0.9941): the latent space loses little.
+    assert np.mean(metrics.per_frame_psnr(real, model(real))) > 34.0
+    assert np.mean(metrics.per_frame_ssim(real, model(real))) > 0.99
+    samples = np.asarray(model.sample(4, seed=0, steps=10))
+    # Measured: 8.7% of the pixels bright against 7.9% in the real clips (an untrained model draws noise or nothing).
+    assert 0.06 < (samples > 0.5).mean() < 0.11, (samples > 0.5).mean()
+    np.testing.assert_array_equal(np.asarray(model.sample(4, seed=0, steps=10)), samples)

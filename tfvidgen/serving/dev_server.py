@@ -47,6 +47,8 @@ DEFAULT_MAX_RESPONSE_VALUES = 2**25
 LISTEN_BACKLOG = 1024
 WARNING_HEADER = "X-Tfvidgen-Warning"
 _ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?(?P<rest>/metadata|:predict)?$")
+
+
 class _Model:
     """One served model: its base path, loaded versions and metadata."""
 

@@ -87,7 +87,7 @@ class VideoDiffusion(GenerativeModel, keras.Model):
     """
 
     presets = VIDEO_DIFFUSION_PRESETS
-    pretrained = {}
+    pretrained = {"moving_mnist": "diffusion_cpu_small"}  # saved_models/diffusion_cpu_small
     family = "diffusion"
     network_classes = {"backbone": VideoDiffusionBackbone, "autoencoder": FrameAutoencoder}
     # Flat keys (presets, `from_preset` overrides, `--set`) where the task and a network share a name.
