@@ -82,7 +82,7 @@ def test_diffusion_trains_in_bfloat16_and_samples_float32(bfloat16):
     from tfvidgen.models import VideoDiffusion
 
     policy = bfloat16
-    model = VideoDiffusion.from_preset("tiny_latent", seed=1)
+    model = VideoDiffusion.from_preset("tiny", seed=1)
     model.compile()
     history = model.fit(harness.tiny_clips(num_clips=8, batch_size=4), epochs=1, verbose=0).history
     for key in ("loss", "diffusion_loss", "autoencoder_loss"):

@@ -28,7 +28,7 @@ def _clips(count=16, seed=0):
 def trained():
     """The tiny latent preset after 3 epochs on a fixed seed, with its history."""
     keras.utils.set_random_seed(0)
-    model = VideoDiffusion.from_preset("tiny_latent", seed=1)
+    model = VideoDiffusion.from_preset("tiny", seed=1)
     model.compile(keras.optimizers.Adam(3e-3))
     clips, labels = _clips()
     history = model.fit(clips, labels, batch_size=4, epochs=3, verbose=0, shuffle=False).history
@@ -114,12 +114,10 @@ def test_backbone_and_autoencoder_shapes_configs_and_errors():
             autoencoder=autoencoder, clip_shape=(4, 16, 16, 1), backbone=VideoDiffusionBackbone((4, 16, 16, 1), (8, 8))
         )
     # Flat keys reach the network that takes them (presets, overrides, --set).
-    model = VideoDiffusion.from_preset(
-        "tiny_latent", widths=(8, 16), latent_channels=2, backbone_clip_shape=(4, 4, 4, 2)
-    )
+    model = VideoDiffusion.from_preset("tiny", widths=(8, 16), latent_channels=2, backbone_clip_shape=(4, 4, 4, 2))
     assert model.backbone.widths == [8, 16] and model.autoencoder.latent_channels == 2
     assert model.latent_clip_shape == (4, 4, 4, 2) and model.latent_dim == 128
-    assert VideoDiffusion.from_preset("tiny").autoencoder is None  # Pixel space.
+    assert VideoDiffusion.from_preset("tiny_pixel").autoencoder is None  # Pixel space.
 
 
 def test_loss_falls_on_a_fixed_seed(trained):

@@ -1,7 +1,7 @@
 """VideoDiffusion presets: flat configs (each key to the task, the backbone or the autoencoder) and their training."""
 
 VIDEO_DIFFUSION_PRESETS = {
-    "tiny": {
+    "tiny_pixel": {
         "description": "For tests: 4 frames of 16x16x1 in pixel space, U-Net widths 16-32, 10 classes.",
         "config": {
             "clip_shape": (4, 16, 16, 1),
@@ -15,8 +15,8 @@ VIDEO_DIFFUSION_PRESETS = {
         },
         "training": {"batch_size": 4, "steps_per_epoch": 4, "epochs": 1, "learning_rate": 3e-3},
     },
-    "tiny_latent": {
-        "description": "For tests: 4 frames of 16x16x1 through a 4x4x4 latent autoencoder.",
+    "tiny": {
+        "description": "For tests: 4 frames of 16x16x1 through a 4x4x4 latent autoencoder, as cpu_small is built.",
         "config": {
             "clip_shape": (4, 16, 16, 1),
             "frame_shape": (16, 16, 1),
